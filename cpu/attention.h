@@ -1,0 +1,30 @@
+// Causal scaled-dot-product attention over a contiguous F32 KV cache.
+//
+// One query head attends over positions [0, n_kv) of one KV head:
+//   out = softmax(scale * K q) V
+// K and V rows are `kv_stride` floats apart (the cache interleaves KV heads:
+// [pos][kv_head][head_dim]). This is the plain reference algorithm; the
+// flash-decoding split for long contexts builds on it. Pure function; the
+// caller provides `scores` scratch of n_kv floats.
+#ifndef STRATA_CPU_ATTENTION_H_
+#define STRATA_CPU_ATTENTION_H_
+
+#include <cstdint>
+
+namespace strata::cpu {
+
+struct AttentionShape {
+  int head_dim_k = 0;
+  int head_dim_v = 0;
+  int64_t kv_stride_k = 0;  // Floats between consecutive positions in K.
+  int64_t kv_stride_v = 0;  // Likewise in V.
+  float scale = 1.0f;
+};
+
+// q: [head_dim_k]; k: first K row of this KV head; v: first V row; out: [head_dim_v].
+void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
+                   int64_t n_kv, float* scores, float* out);
+
+}  // namespace strata::cpu
+
+#endif  // STRATA_CPU_ATTENTION_H_

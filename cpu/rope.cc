@@ -1,0 +1,42 @@
+#include "cpu/rope.h"
+
+#include <cmath>
+
+namespace strata::cpu {
+
+void RopeAngles(const RopeParams& p, int64_t pos, float* cos_out, float* sin_out) {
+  const float theta_scale = std::pow(p.freq_base, -2.0f / static_cast<float>(p.n_rot));
+  float theta = static_cast<float>(pos);
+  for (int i = 0; i < p.n_rot / 2; ++i) {
+    const float factor = p.freq_factors != nullptr ? p.freq_factors[i] : 1.0f;
+    const float angle = p.freq_scale * (theta / factor);
+    cos_out[i] = std::cos(angle);
+    sin_out[i] = std::sin(angle);
+    theta *= theta_scale;
+  }
+}
+
+void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x,
+               int n_heads, int head_dim) {
+  const int half = p.n_rot / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    float* v = x + static_cast<int64_t>(h) * head_dim;
+    if (p.mode == RopeMode::kAdjacent) {
+      for (int i = 0; i < half; ++i) {
+        const float a = v[2 * i];
+        const float b = v[2 * i + 1];
+        v[2 * i] = a * cos_t[i] - b * sin_t[i];
+        v[2 * i + 1] = a * sin_t[i] + b * cos_t[i];
+      }
+    } else {
+      for (int i = 0; i < half; ++i) {
+        const float a = v[i];
+        const float b = v[i + half];
+        v[i] = a * cos_t[i] - b * sin_t[i];
+        v[i + half] = a * sin_t[i] + b * cos_t[i];
+      }
+    }
+  }
+}
+
+}  // namespace strata::cpu

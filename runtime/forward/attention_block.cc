@@ -1,0 +1,100 @@
+// Self-attention block of the Llama-family decoders.
+#include <cmath>
+#include <cstring>
+
+#include "cpu/attention.h"
+#include "cpu/norm.h"
+#include "cpu/rope.h"
+#include "runtime/forward/forward_pass.h"
+
+namespace strata {
+namespace {
+
+// y[t, :] = W x_t (+ b) for x [n_tokens, k]. `act` may already hold x in
+// W's activation format (`x_quantized`), e.g. for K and V after Q.
+void Project(const TensorView& w, const TensorView& bias, const float* x, bool x_quantized,
+             int64_t n_tokens, float* y, cpu::QuantizedActivations* act, cpu::ThreadPool* pool) {
+  const DType act_type = cpu::ActivationTypeFor(w.type);
+  if (!x_quantized || act->type() != act_type) act->Quantize(act_type, x, n_tokens, w.ne[0], pool);
+  const int64_t rows = w.rows();
+  cpu::MatMulQuantized(w, *act, y, rows, pool);
+  if (present(bias)) {
+    const float* b = bias.f32();
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      for (int64_t r = 0; r < rows; ++r) y[t * rows + r] += b[r];
+    }
+  }
+}
+
+}  // namespace
+
+void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
+  const LayerWeights& w = layer(il);
+  const int64_t n = n_tokens_;
+  const int n_head = static_cast<int>(hp_.n_head[il]);
+  const int n_head_kv = static_cast<int>(hp_.n_head_kv[il]);
+  const int hd_k = static_cast<int>(hp_.head_dim_k);
+  const int hd_v = static_cast<int>(hp_.head_dim_v);
+  const int64_t q_dim = hp_.q_dim(il);
+  const int64_t k_dim = hp_.kv_dim_k(il);
+  const int64_t v_dim = hp_.kv_dim_v(il);
+  const int64_t o_dim = static_cast<int64_t>(n_head) * hd_v;
+
+  // Q, K and V project the same input: it is quantized once.
+  const float* xb = buf_.xb.data();
+  Project(w.wq, w.bq, xb, false, n, buf_.q.data(), &buf_.act, pool_);
+  Project(w.wk, w.bk, xb, true, n, buf_.k.data(), &buf_.act, pool_);
+  Project(w.wv, w.bv, xb, true, n, buf_.v.data(), &buf_.act, pool_);
+
+  cpu::RopeParams rope;
+  rope.n_rot = static_cast<int>(hp_.n_rot);
+  rope.freq_base = hp_.rope_freq_base;
+  rope.freq_scale = hp_.rope_freq_scale;
+  rope.mode = hp_.rope_mode;
+  rope.freq_factors = present(model_.weights().rope_freqs) ? model_.weights().rope_freqs.f32()
+                                                          : nullptr;
+  const int64_t half = hp_.n_rot / 2;
+  for (int64_t t = 0; t < n; ++t) {
+    float* q = buf_.q.data() + t * q_dim;
+    float* k = buf_.k.data() + t * k_dim;
+    if (options.qk_norm) {
+      for (int h = 0; h < n_head; ++h) {
+        cpu::RmsNorm(q + h * hd_k, w.q_norm.f32(), hd_k, hp_.rms_eps, q + h * hd_k);
+      }
+      for (int h = 0; h < n_head_kv; ++h) {
+        cpu::RmsNorm(k + h * hd_k, w.k_norm.f32(), hd_k, hp_.rms_eps, k + h * hd_k);
+      }
+    }
+    float* cos_t = buf_.rope_cos.data() + t * half;
+    float* sin_t = buf_.rope_sin.data() + t * half;
+    cpu::RopeAngles(rope, pos0_ + t, cos_t, sin_t);
+    cpu::ApplyRope(rope, cos_t, sin_t, q, n_head, hd_k);
+    cpu::ApplyRope(rope, cos_t, sin_t, k, n_head_kv, hd_k);
+    std::memcpy(kv_.k(il, pos0_ + t), k, k_dim * sizeof(float));
+    std::memcpy(kv_.v(il, pos0_ + t), buf_.v.data() + t * v_dim, v_dim * sizeof(float));
+  }
+
+  // Causal attention: token t sees positions [0, pos0 + t].
+  cpu::AttentionShape shape;
+  shape.head_dim_k = hd_k;
+  shape.head_dim_v = hd_v;
+  shape.kv_stride_k = kv_.k_stride(il);
+  shape.kv_stride_v = kv_.v_stride(il);
+  shape.scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
+  const int group = n_head / n_head_kv;
+  const int64_t n_ctx = kv_.n_ctx();
+  auto attend = [&](int64_t task, int thread) {
+    const int64_t t = task / n_head;
+    const int h = static_cast<int>(task % n_head);
+    const int kvh = h / group;
+    cpu::AttendOneHead(shape, buf_.q.data() + t * q_dim + h * hd_k, kv_.k(il, 0) + kvh * hd_k,
+                       kv_.v(il, 0) + kvh * hd_v, pos0_ + t + 1,
+                       buf_.scores.data() + thread * n_ctx,
+                       buf_.attn.data() + t * o_dim + h * hd_v);
+  };
+  pool_->ParallelFor(n * n_head, attend);
+
+  Project(w.wo, w.bo, buf_.attn.data(), false, n, buf_.out.data(), &buf_.act, pool_);
+}
+
+}  // namespace strata

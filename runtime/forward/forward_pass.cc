@@ -1,0 +1,86 @@
+#include "runtime/forward/forward_pass.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "cpu/norm.h"
+#include "cpu/quant_kernels.h"
+
+namespace strata {
+namespace {
+
+int64_t MaxOf(const std::vector<int64_t>& v) { return *std::max_element(v.begin(), v.end()); }
+
+}  // namespace
+
+ForwardBuffers::ForwardBuffers(const HParams& hp, int64_t max_tokens_in, int64_t n_ctx,
+                               int n_threads, bool all_logits)
+    : max_tokens(max_tokens_in) {
+  const int64_t n = max_tokens;
+  const int64_t max_head = MaxOf(hp.n_head);
+  const int64_t max_head_kv = MaxOf(hp.n_head_kv);
+  const int64_t n_ff = std::max(MaxOf(hp.n_ff), hp.n_ff_exp);
+  x.resize(n * hp.n_embd);
+  xb.resize(n * hp.n_embd);
+  out.resize(n * hp.n_embd);
+  q.resize(n * max_head * hp.head_dim_k);
+  k.resize(n * max_head_kv * hp.head_dim_k);
+  v.resize(n * max_head_kv * hp.head_dim_v);
+  attn.resize(n * max_head * hp.head_dim_v);
+  rope_cos.resize(n * hp.n_rot / 2);
+  rope_sin.resize(n * hp.n_rot / 2);
+  scores.resize(static_cast<int64_t>(n_threads) * n_ctx);
+  ffn_gate.resize(n * n_ff);
+  ffn_up.resize(n * n_ff);
+  if (hp.is_moe()) {
+    router.resize(n * hp.n_expert);
+    expert_in.resize(n * hp.n_embd);
+    expert_out.resize(n * hp.n_expert_used * hp.n_embd);
+    routes.resize(n);
+  }
+  logits.resize((all_logits ? n : 1) * hp.n_vocab);
+}
+
+void ForwardPass::Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode) {
+  tokens_ = tokens;
+  pos0_ = pos0;
+  n_tokens_ = static_cast<int64_t>(tokens.size());
+  logits_mode_ = mode;
+}
+
+void ForwardPass::Embed() {
+  const TensorView& embd = model_.weights().token_embd;
+  const cpu::QuantKernels* kernels = cpu::FindReferenceKernels(embd.type);
+  for (int64_t t = 0; t < n_tokens_; ++t) {
+    kernels->to_float(embd.row(tokens_[t]), buf_.x.data() + t * hp_.n_embd, hp_.n_embd);
+  }
+}
+
+void ForwardPass::Norm(const TensorView& w) {
+  for (int64_t t = 0; t < n_tokens_; ++t) {
+    cpu::RmsNorm(buf_.x.data() + t * hp_.n_embd, w.f32(), hp_.n_embd, hp_.rms_eps,
+                 buf_.xb.data() + t * hp_.n_embd);
+  }
+}
+
+void ForwardPass::AddToResidual() {
+  const int64_t n = n_tokens_ * hp_.n_embd;
+  float* x = buf_.x.data();
+  const float* out = buf_.out.data();
+  for (int64_t i = 0; i < n; ++i) x[i] += out[i];
+}
+
+void ForwardPass::Logits() {
+  const ModelWeights& w = model_.weights();
+  // Only the rows whose logits are wanted go through the final norm and the
+  // (large) output matrix.
+  const int64_t first = logits_mode_ == LogitsMode::kAll ? 0 : n_tokens_ - 1;
+  const int64_t rows = n_tokens_ - first;
+  for (int64_t t = 0; t < rows; ++t) {
+    cpu::RmsNorm(buf_.x.data() + (first + t) * hp_.n_embd, w.output_norm.f32(), hp_.n_embd,
+                 hp_.rms_eps, buf_.xb.data() + t * hp_.n_embd);
+  }
+  cpu::MatMul(w.output, buf_.xb.data(), rows, buf_.logits.data(), &buf_.act, pool_);
+}
+
+}  // namespace strata

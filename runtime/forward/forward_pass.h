@@ -1,0 +1,100 @@
+// One batch of tokens on its way through a model: the residual stream, the
+// scratch buffers, and the building blocks architectures are written with.
+//
+// An architecture's forward function (runtime/models/<arch>.cc) calls the
+// blocks in order: Embed, then per layer Norm → SelfAttention → AddToResidual
+// → Norm → FeedForward or MixtureOfExperts → AddToResidual, then Logits. Each
+// block reads `xb` (the normed input) and writes `out`, the way llama2.c's
+// run.c reads. Buffers are sized once for the largest batch (ForwardBuffers)
+// and reused. Not thread-safe; the blocks parallelise internally on the pool.
+#ifndef STRATA_RUNTIME_FORWARD_FORWARD_PASS_H_
+#define STRATA_RUNTIME_FORWARD_FORWARD_PASS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "cpu/matmul.h"
+#include "cpu/thread_pool.h"
+#include "moe/router.h"
+#include "runtime/kv_cache.h"
+#include "runtime/model/model.h"
+
+namespace strata {
+
+// Scratch for one batch of up to `max_tokens` tokens.
+struct ForwardBuffers {
+  ForwardBuffers(const HParams& hp, int64_t max_tokens, int64_t n_ctx, int n_threads,
+                 bool all_logits);
+
+  int64_t max_tokens;
+  std::vector<float> x;        // [max_tokens, n_embd] residual stream
+  std::vector<float> xb;       // [max_tokens, n_embd] normed input of a block
+  std::vector<float> out;      // [max_tokens, n_embd] output of a block
+  std::vector<float> q;        // [max_tokens, n_head * head_dim_k]
+  std::vector<float> k;        // [max_tokens, n_head_kv * head_dim_k]
+  std::vector<float> v;        // [max_tokens, n_head_kv * head_dim_v]
+  std::vector<float> attn;     // [max_tokens, n_head * head_dim_v]
+  std::vector<float> rope_cos;  // [max_tokens, n_rot / 2]
+  std::vector<float> rope_sin;  // [max_tokens, n_rot / 2]
+  std::vector<float> scores;   // [n_threads, n_ctx] attention weights
+  std::vector<float> ffn_gate;  // [max_tokens, max(n_ff, n_ff_exp)]
+  std::vector<float> ffn_up;    // [max_tokens, max(n_ff, n_ff_exp)]
+  std::vector<float> router;    // [max_tokens, n_expert]
+  std::vector<float> expert_in;   // [max_tokens, n_embd] rows routed to one expert
+  std::vector<float> expert_out;  // [max_tokens, n_expert_used, n_embd] per (token, slot)
+  std::vector<moe::TokenRoute> routes;  // [max_tokens]
+  std::vector<float> logits;   // [max_tokens or 1, n_vocab]
+  cpu::QuantizedActivations act;
+};
+
+struct AttentionOptions {
+  bool qk_norm = false;  // Per-head RMSNorm of q and k before RoPE (qwen3).
+};
+
+enum class LogitsMode { kLast, kAll };
+
+class ForwardPass {
+ public:
+  ForwardPass(const Model& model, KvCache* kv, ForwardBuffers* buffers, cpu::ThreadPool* pool)
+      : model_(model), hp_(model.hparams()), kv_(*kv), buf_(*buffers), pool_(pool) {}
+
+  // Sets up the batch: tokens at positions [pos0, pos0 + n).
+  void Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode);
+
+  const HParams& hparams() const { return hp_; }
+  const LayerWeights& layer(int64_t il) const { return model_.weights().layers[il]; }
+
+  // x = token_embd[tokens].
+  void Embed();
+  // xb = RMSNorm(x) * w.
+  void Norm(const TensorView& w);
+  // out = Wo · Attention(RoPE(Wq xb), RoPE(Wk xb), Wv xb) over the cache.
+  void SelfAttention(int64_t il, const AttentionOptions& options);
+  // out = W_down · (SiLU(W_gate xb) * (W_up xb)).
+  void FeedForward(int64_t il);
+  // out = Σ_k weight_k · Expert_k(xb) over the routed top-k experts.
+  void MixtureOfExperts(int64_t il);
+  // x += out.
+  void AddToResidual();
+  // logits = W_out · RMSNorm(x) for the last token (or all, per LogitsMode).
+  void Logits();
+
+  int64_t n_tokens() const { return n_tokens_; }
+
+ private:
+  const Model& model_;
+  const HParams& hp_;
+  KvCache& kv_;
+  ForwardBuffers& buf_;
+  cpu::ThreadPool* pool_;
+
+  absl::Span<const int32_t> tokens_;
+  int64_t pos0_ = 0;
+  int64_t n_tokens_ = 0;
+  LogitsMode logits_mode_ = LogitsMode::kLast;
+};
+
+}  // namespace strata
+
+#endif  // STRATA_RUNTIME_FORWARD_FORWARD_PASS_H_

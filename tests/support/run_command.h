@@ -1,0 +1,26 @@
+// Runs a program (the built `strata` binary) in a child process and captures
+// its exit code, stdout and stderr, for command-line tests.
+#ifndef STRATA_TESTS_SUPPORT_RUN_COMMAND_H_
+#define STRATA_TESTS_SUPPORT_RUN_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+namespace strata::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // 128 + signal number when killed by a signal.
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` (argv[0] is a path) with extra environment entries "K=V".
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& extra_env = {});
+
+// Path of the built `strata` executable.
+std::string StrataBinary();
+
+}  // namespace strata::testing
+
+#endif  // STRATA_TESTS_SUPPORT_RUN_COMMAND_H_

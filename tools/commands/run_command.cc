@@ -1,0 +1,246 @@
+// `strata run`: generate text from a prompt, streaming it to stdout.
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "runtime/generator.h"
+#include "runtime/inference_context.h"
+#include "runtime/model/model.h"
+#include "runtime/sampling/sampling_params.h"
+#include "tools/cli/common.h"
+#include "tools/cli/flag_parser.h"
+
+namespace strata::cli {
+namespace {
+
+constexpr char kDefaultPrompt[] = "Once upon a time";
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSigint(int) { g_interrupted.store(true); }
+
+struct RunFlags {
+  std::string model;
+  std::string prompt;
+  std::string prompt_file;
+  int64_t n_predict = -1;
+  int64_t threads = 0;
+  int64_t ctx_size = 4096;
+  int64_t batch_size = 512;
+  float temp = 0.8f;
+  int64_t top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  int64_t repeat_last_n = 64;
+  float presence_penalty = 0.0f;
+  float frequency_penalty = 0.0f;
+  int64_t seed = -1;
+  bool ignore_eos = false;
+  bool json = false;
+  bool no_display_prompt = false;
+  std::string dump_logits;
+};
+
+void Register(FlagParser& p, RunFlags& f) {
+  p.String({"-m", "--model"}, "FILE", &f.model, "GGUF model (default: the built-in demo model)");
+  p.String({"-p", "--prompt"}, "TEXT", &f.prompt, "prompt text");
+  p.String({"-f", "--file"}, "FILE", &f.prompt_file, "read the prompt from a file (its exact bytes)");
+  p.Int({"-n", "--n-predict"}, "N", &f.n_predict, "tokens to generate, -1 = until end of text (default -1)");
+  p.Int({"-t", "--threads"}, "N", &f.threads, "threads (default: all CPUs)");
+  p.Int({"-c", "--ctx-size"}, "N", &f.ctx_size, "context size, 0 = the model's (default 4096)");
+  p.Int({"-b", "--batch-size"}, "N", &f.batch_size, "prompt tokens per forward pass (default 512)");
+  p.Float({"--temp"}, "T", &f.temp, "temperature, 0 = greedy (default 0.8)");
+  p.Int({"--top-k"}, "K", &f.top_k, "top-k sampling, 0 = off (default 40)");
+  p.Float({"--top-p"}, "P", &f.top_p, "top-p sampling, 1 = off (default 0.95)");
+  p.Float({"--min-p"}, "P", &f.min_p, "min-p sampling, 0 = off (default 0.05)");
+  p.Float({"--repeat-penalty"}, "X", &f.repeat_penalty, "repetition penalty, 1 = off (default 1)");
+  p.Int({"--repeat-last-n"}, "N", &f.repeat_last_n, "penalty window, 0 = off, -1 = context (default 64)");
+  p.Float({"--presence-penalty"}, "X", &f.presence_penalty, "presence penalty (default 0)");
+  p.Float({"--frequency-penalty"}, "X", &f.frequency_penalty, "frequency penalty (default 0)");
+  p.Int({"-s", "--seed"}, "N", &f.seed, "RNG seed, -1 = random (default -1)");
+  p.Bool({"--ignore-eos"}, &f.ignore_eos, "keep generating past end-of-generation tokens");
+  p.Bool({"--json"}, &f.json, "print one JSON object instead of streaming text");
+  p.Bool({"--no-display-prompt"}, &f.no_display_prompt, "do not echo the prompt");
+  p.String({"--dump-logits"}, "FILE", &f.dump_logits,
+           "write the last prompt position's logits as raw little-endian float32");
+}
+
+absl::StatusOr<sampling::SamplingParams> ToSamplingParams(const RunFlags& f, int64_t n_ctx) {
+  sampling::SamplingParams s;
+  s.temp = f.temp;
+  if (f.top_k < 0 || f.top_k > INT32_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat("--top-k must be >= 0, got ", f.top_k));
+  }
+  s.top_k = static_cast<int32_t>(f.top_k);
+  s.top_p = f.top_p;
+  s.min_p = f.min_p;
+  s.repeat_penalty = f.repeat_penalty;
+  if (f.repeat_last_n < -1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--repeat-last-n must be >= -1, got ", f.repeat_last_n));
+  }
+  s.repeat_last_n = static_cast<int32_t>(f.repeat_last_n == -1 ? n_ctx : f.repeat_last_n);
+  s.presence_penalty = f.presence_penalty;
+  s.frequency_penalty = f.frequency_penalty;
+  if (f.seed < -1 || f.seed > UINT32_MAX) {
+    return absl::InvalidArgumentError(absl::StrCat("--seed must be in [-1, 2^32), got ", f.seed));
+  }
+  s.seed = f.seed == -1 ? sampling::kRandomSeed : static_cast<uint32_t>(f.seed);
+  return s;
+}
+
+absl::Status ValidateFlags(const RunFlags& f, const FlagParser& p) {
+  if (f.n_predict == 0 || f.n_predict < -1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("-n must be a positive token count or -1, got ", f.n_predict));
+  }
+  if (f.threads < 0 || f.threads > 1024) {
+    return absl::InvalidArgumentError(absl::StrCat("-t must be in [1, 1024], got ", f.threads));
+  }
+  if (f.ctx_size < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("-c must be >= 0, got ", f.ctx_size));
+  }
+  if (f.batch_size <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("-b must be positive, got ", f.batch_size));
+  }
+  if (p.WasSet("-p") && p.WasSet("-f")) {
+    return absl::InvalidArgumentError("give the prompt with -p or -f, not both");
+  }
+  return absl::OkStatus();
+}
+
+int Run(int argc, char** argv) {
+  RunFlags flags;
+  FlagParser parser("run");
+  Register(parser, flags);
+  if (absl::Status s = parser.Parse(argc, argv, 2, nullptr); !s.ok()) {
+    ReportError("run", s);
+    return 2;
+  }
+  if (parser.help_requested()) {
+    std::printf("usage: strata run [-m MODEL] [-p PROMPT | -f FILE] [flags]\n\n%s",
+                parser.Help().c_str());
+    return 0;
+  }
+  if (absl::Status s = ValidateFlags(flags, parser); !s.ok()) {
+    ReportError("run", s);
+    return 2;
+  }
+  const bool demo = flags.model.empty();
+  if (demo) {
+    auto path = EnsureDefaultModel();
+    if (!path.ok()) return ReportError("run", path.status());
+    flags.model = *path;
+    if (!parser.WasSet("-n")) flags.n_predict = 64;
+  }
+  std::string prompt = flags.prompt;
+  if (!flags.prompt_file.empty()) {
+    auto bytes = ReadFileBytes(flags.prompt_file);
+    if (!bytes.ok()) return ReportError("run", bytes.status());
+    prompt = *std::move(bytes);
+  } else if (!parser.WasSet("-p")) {
+    prompt = kDefaultPrompt;
+  }
+
+  auto model = Model::Load(flags.model);
+  if (!model.ok()) return ReportError("run", model.status());
+  const Tokenizer& tokenizer = (*model)->tokenizer();
+
+  ContextOptions ctx_options;
+  ctx_options.n_ctx = flags.ctx_size;
+  ctx_options.n_batch = flags.batch_size;
+  ctx_options.n_threads = static_cast<int>(flags.threads);
+  auto context = InferenceContext::Create(**model, ctx_options);
+  if (!context.ok()) return ReportError("run", context.status());
+
+  auto sampling_params = ToSamplingParams(flags, (*context)->n_ctx());
+  if (!sampling_params.ok()) return ReportError("run", sampling_params.status());
+  auto chain = sampling::MakeSamplerChain(*sampling_params, static_cast<int32_t>(tokenizer.n_vocab()));
+  if (!chain.ok()) return ReportError("run", chain.status());
+
+  const std::vector<int32_t> prompt_ids =
+      tokenizer.Encode(prompt, /*add_special=*/true, /*parse_special=*/true);
+  if (prompt_ids.empty()) {
+    return ReportError("run", absl::InvalidArgumentError("the prompt is empty (give -p or -f)"));
+  }
+  if (static_cast<int64_t>(prompt_ids.size()) > (*context)->n_ctx()) {
+    return ReportError("run", absl::InvalidArgumentError(absl::StrCat(
+                                  "the prompt is ", prompt_ids.size(),
+                                  " tokens, longer than the context size ", (*context)->n_ctx(),
+                                  " (raise -c)")));
+  }
+
+  std::signal(SIGINT, OnSigint);
+  (*context)->set_cancel_flag(&g_interrupted);
+  Generator generator(context->get(), chain->get());
+  generator.set_cancel_flag(&g_interrupted);
+  GenerationOptions gen_options;
+  gen_options.n_predict = flags.n_predict;
+  gen_options.ignore_eos = flags.ignore_eos;
+  absl::Status dump_status;
+  if (!flags.dump_logits.empty()) {
+    gen_options.on_prompt_logits = [&](absl::Span<const float> logits) {
+      dump_status = WriteFileBytes(
+          flags.dump_logits, absl::string_view(reinterpret_cast<const char*>(logits.data()),
+                                                logits.size() * sizeof(float)));
+    };
+  }
+
+  if (!flags.json && !flags.no_display_prompt) {
+    std::fwrite(prompt.data(), 1, prompt.size(), stdout);
+    std::fflush(stdout);
+  }
+  std::string text;
+  auto result = generator.Generate(prompt_ids, gen_options, [&](int32_t token) {
+    const std::string piece = tokenizer.TokenToPiece(token, /*render_special=*/false);
+    text += piece;
+    if (!flags.json) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+    return true;
+  });
+  std::signal(SIGINT, SIG_DFL);
+  if (!result.ok()) return ReportError("run", result.status());
+  if (!dump_status.ok()) return ReportError("run", dump_status);
+
+  if (flags.json) {
+    nlohmann::json out;
+    out["model"] = flags.model;
+    out["prompt_ids"] = prompt_ids;
+    out["generated_ids"] = result->generated;
+    out["text"] = text;
+    out["stop_reason"] = std::string(StopReasonName(result->stop_reason));
+    out["timings"] = {
+        {"prompt_tokens", result->n_prompt},
+        {"prompt_seconds", result->prompt_seconds},
+        {"prompt_tokens_per_second", result->prompt_tokens_per_second()},
+        {"decode_tokens", result->n_decoded},
+        {"decode_seconds", result->decode_seconds},
+        {"decode_tokens_per_second", result->decode_tokens_per_second()},
+        {"generated_tokens", result->generated.size()},
+    };
+    const std::string dumped = out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::printf("%s\n", dumped.c_str());
+  } else {
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "\nprompt: %lld tokens, %.2f tokens/s | generation: %zu tokens, %.2f tokens/s%s\n",
+                 static_cast<long long>(result->n_prompt), result->prompt_tokens_per_second(),
+                 result->generated.size(), result->decode_tokens_per_second(),
+                 result->stop_reason == StopReason::kCancelled ? " (interrupted)" : "");
+  }
+  return result->stop_reason == StopReason::kCancelled ? 130 : 0;
+}
+
+}  // namespace
+
+int RunCommand(int argc, char** argv) { return Run(argc, argv); }
+
+}  // namespace strata::cli
