@@ -76,8 +76,8 @@ absl::StatusOr<DType> ParseDType(absl::string_view name) {
     if (absl::AsciiStrToLower(e.info.name) == lower) return e.type;
     names.emplace_back(e.info.name);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown tensor type '", name, "' (known: ", absl::StrJoin(names, ", "), ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown tensor type '", name, "' (known: ", absl::StrJoin(names, ", "), ")"));
 }
 
 }  // namespace strata

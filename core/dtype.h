@@ -8,9 +8,9 @@
 #define STRATA_CORE_DTYPE_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace strata {
 
@@ -51,8 +51,8 @@ enum class DType : uint32_t {
 
 struct DTypeInfo {
   absl::string_view name;  // As ggml and llama.cpp print it, e.g. "q4_K".
-  int64_t block_size;     // Elements per block (1 for plain types).
-  int64_t type_size;      // Bytes per block.
+  int64_t block_size;      // Elements per block (1 for plain types).
+  int64_t type_size;       // Bytes per block.
   bool quantized;
   // True when Strata can compute with this type (dequantize and dot).
   bool supported;

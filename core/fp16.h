@@ -50,7 +50,7 @@ inline uint16_t Fp32ToFp16(float f) {
   if (abs < 0x38800000u) {
     // Result is a half subnormal (or zero): scale by 2^24 and round to an
     // integer mantissa with round-half-even.
-    if (abs < 0x33000000u) return sign;  // < 2^-25 rounds to zero.
+    if (abs < 0x33000000u) return sign;        // < 2^-25 rounds to zero.
     const uint32_t shift = 126 - (abs >> 23);  // 14..24
     const uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
     uint32_t result = mant >> shift;

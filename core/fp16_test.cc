@@ -25,9 +25,9 @@ TEST(Fp16Test, KnownValues) {
   EXPECT_EQ(Fp32ToFp16(1.0f), 0x3c00);
   EXPECT_EQ(Fp32ToFp16(-2.0f), 0xc000);
   EXPECT_EQ(Fp32ToFp16(65504.0f), 0x7bff);
-  EXPECT_EQ(Fp32ToFp16(65520.0f), 0x7c00);  // Rounds up to infinity.
-  EXPECT_EQ(Fp32ToFp16(5.9604645e-08f), 0x0001);  // Smallest subnormal.
-  EXPECT_EQ(Fp32ToFp16(2.9802322e-08f), 0x0000);  // Half of it: ties to even (0).
+  EXPECT_EQ(Fp32ToFp16(65520.0f), 0x7c00);            // Rounds up to infinity.
+  EXPECT_EQ(Fp32ToFp16(5.9604645e-08f), 0x0001);      // Smallest subnormal.
+  EXPECT_EQ(Fp32ToFp16(2.9802322e-08f), 0x0000);      // Half of it: ties to even (0).
   EXPECT_EQ(Fp32ToFp16(1.0f + 1.0f / 2048), 0x3c00);  // Tie rounds to even.
   EXPECT_EQ(Fp32ToFp16(1.0f + 3.0f / 2048), 0x3c02);  // Tie rounds to even (up).
   EXPECT_FLOAT_EQ(Fp16ToFp32(0x3555), 0.33325195f);

@@ -50,8 +50,8 @@ void QuantizedActivations::Quantize(DType type, const float* x, int64_t n_tokens
   data_ = storage_.data();
 }
 
-void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* y,
-                     int64_t y_stride, ThreadPool* pool) {
+void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* y, int64_t y_stride,
+                     ThreadPool* pool) {
   const QuantKernels& kernels = KernelsOrDie(w.type);
   const int64_t rows = w.rows();
   const int64_t k = w.ne[0];

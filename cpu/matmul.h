@@ -46,8 +46,8 @@ DType ActivationTypeFor(DType weight_type);
 
 // Y = X Wᵀ with X already quantized to ActivationTypeFor(w.type).
 // `y_stride` is the distance in floats between consecutive tokens' outputs.
-void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* y,
-                     int64_t y_stride, ThreadPool* pool);
+void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* y, int64_t y_stride,
+                     ThreadPool* pool);
 
 // Convenience: quantizes x into `scratch` and multiplies. y_stride = rows(w).
 void MatMul(const TensorView& w, const float* x, int64_t n_tokens, float* y,

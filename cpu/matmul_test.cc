@@ -61,22 +61,21 @@ TEST_P(MatMulTest, MatchesDequantizedProduct) {
         norm += ref * ref;
       }
     }
-    EXPECT_LT(err / norm, c.tolerance) << DTypeName(c.type) << " " << rows << "x" << k << " x "
-                                       << n_tokens;
+    EXPECT_LT(err / norm, c.tolerance)
+        << DTypeName(c.type) << " " << rows << "x" << k << " x " << n_tokens;
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Types, MatMulTest,
-    ::testing::Values(Case{DType::kF32, 1e-10}, Case{DType::kF16, 1e-6},
-                      Case{DType::kBF16, 1e-4}, Case{DType::kQ8_0, 1e-4},
-                      Case{DType::kQ4_0, 1e-4}, Case{DType::kQ4_1, 1e-4},
-                      Case{DType::kQ5_0, 1e-4}, Case{DType::kQ5_1, 1e-4},
-                      Case{DType::kQ4_K, 1e-4}, Case{DType::kQ5_K, 1e-4},
-                      Case{DType::kQ6_K, 1e-4}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      return std::string(DTypeName(info.param.type));
-    });
+INSTANTIATE_TEST_SUITE_P(Types, MatMulTest,
+                         ::testing::Values(Case{DType::kF32, 1e-10}, Case{DType::kF16, 1e-6},
+                                           Case{DType::kBF16, 1e-4}, Case{DType::kQ8_0, 1e-4},
+                                           Case{DType::kQ4_0, 1e-4}, Case{DType::kQ4_1, 1e-4},
+                                           Case{DType::kQ5_0, 1e-4}, Case{DType::kQ5_1, 1e-4},
+                                           Case{DType::kQ4_K, 1e-4}, Case{DType::kQ5_K, 1e-4},
+                                           Case{DType::kQ6_K, 1e-4}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(DTypeName(info.param.type));
+                         });
 
 }  // namespace
 }  // namespace strata::cpu

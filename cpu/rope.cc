@@ -16,8 +16,8 @@ void RopeAngles(const RopeParams& p, int64_t pos, float* cos_out, float* sin_out
   }
 }
 
-void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x,
-               int n_heads, int head_dim) {
+void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x, int n_heads,
+               int head_dim) {
   const int half = p.n_rot / 2;
   for (int h = 0; h < n_heads; ++h) {
     float* v = x + static_cast<int64_t>(h) * head_dim;

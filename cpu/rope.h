@@ -29,8 +29,8 @@ struct RopeParams {
 void RopeAngles(const RopeParams& p, int64_t pos, float* cos_out, float* sin_out);
 
 // Rotates `n_heads` heads of `head_dim` floats each, laid out back to back.
-void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x,
-               int n_heads, int head_dim);
+void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x, int n_heads,
+               int head_dim);
 
 }  // namespace strata::cpu
 

@@ -38,9 +38,8 @@ TEST(ThreadPoolTest, ThreadIndicesAreExclusive) {
 TEST(ThreadPoolTest, NestedCallsRunInline) {
   ThreadPool pool(2);
   std::atomic<int> total{0};
-  pool.ParallelFor(4, [&](int64_t, int) {
-    pool.ParallelFor(3, [&](int64_t, int) { total.fetch_add(1); });
-  });
+  pool.ParallelFor(
+      4, [&](int64_t, int) { pool.ParallelFor(3, [&](int64_t, int) { total.fetch_add(1); }); });
   EXPECT_EQ(total.load(), 12);
 }
 

@@ -29,10 +29,8 @@ TEST(RouterTest, WithoutNormalisationWeightsAreProbabilities) {
 }
 
 TEST(RouterTest, TiesPreferLowerIdAndScaleApplies) {
-  RouterOptions options{.n_expert = 4,
-                        .n_expert_used = 2,
-                        .normalize_weights = true,
-                        .weights_scale = 2.5f};
+  RouterOptions options{
+      .n_expert = 4, .n_expert_used = 2, .normalize_weights = true, .weights_scale = 2.5f};
   float logits[4] = {0.5f, 0.5f, 0.5f, 0.5f};
   TokenRoute route;
   RouteToken(options, logits, &route);

@@ -16,11 +16,16 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 absl::string_view StopReasonName(StopReason reason) {
   switch (reason) {
-    case StopReason::kEndOfGeneration: return "eos";
-    case StopReason::kTokenLimit: return "limit";
-    case StopReason::kContextFull: return "context_full";
-    case StopReason::kCancelled: return "cancelled";
-    case StopReason::kCallback: return "stopped";
+    case StopReason::kEndOfGeneration:
+      return "eos";
+    case StopReason::kTokenLimit:
+      return "limit";
+    case StopReason::kContextFull:
+      return "context_full";
+    case StopReason::kCancelled:
+      return "cancelled";
+    case StopReason::kCallback:
+      return "stopped";
   }
   return "?";
 }

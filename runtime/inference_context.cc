@@ -15,16 +15,16 @@ absl::StatusOr<std::unique_ptr<InferenceContext>> InferenceContext::Create(
   ContextOptions opts = options;
   if (opts.n_ctx == 0) opts.n_ctx = hp.n_ctx_train;
   if (opts.n_ctx < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("context size must be positive, got ",
-                                                   opts.n_ctx));
+    return absl::InvalidArgumentError(
+        absl::StrCat("context size must be positive, got ", opts.n_ctx));
   }
   if (opts.n_batch <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("batch size must be positive, got ",
-                                                   opts.n_batch));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch size must be positive, got ", opts.n_batch));
   }
   if (opts.n_threads < 0) {
-    return absl::InvalidArgumentError(absl::StrCat("thread count must be positive, got ",
-                                                   opts.n_threads));
+    return absl::InvalidArgumentError(
+        absl::StrCat("thread count must be positive, got ", opts.n_threads));
   }
   if (opts.n_threads == 0) opts.n_threads = cpu::DefaultThreadCount();
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);

@@ -26,8 +26,12 @@ class KvCache {
   int64_t n_used() const { return n_used_; }
   void set_n_used(int64_t n) { n_used_ = n; }
 
-  float* k(int64_t layer, int64_t pos) { return layers_[layer].k.get() + pos * layers_[layer].k_dim; }
-  float* v(int64_t layer, int64_t pos) { return layers_[layer].v.get() + pos * layers_[layer].v_dim; }
+  float* k(int64_t layer, int64_t pos) {
+    return layers_[layer].k.get() + pos * layers_[layer].k_dim;
+  }
+  float* v(int64_t layer, int64_t pos) {
+    return layers_[layer].v.get() + pos * layers_[layer].v_dim;
+  }
   int64_t k_stride(int64_t layer) const { return layers_[layer].k_dim; }
   int64_t v_stride(int64_t layer) const { return layers_[layer].v_dim; }
   int64_t bytes() const { return bytes_; }

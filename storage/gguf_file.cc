@@ -34,8 +34,8 @@ class GgufParser {
 
   absl::Status Read(void* dst, uint64_t n) {
     if (n > remaining()) {
-      return Error(pos_, absl::StrCat("file is truncated: needs ", n, " more bytes, ",
-                                      remaining(), " left"));
+      return Error(pos_, absl::StrCat("file is truncated: needs ", n, " more bytes, ", remaining(),
+                                      " left"));
     }
     auto* out = static_cast<uint8_t*>(dst);
     while (n > 0) {
@@ -156,9 +156,9 @@ absl::StatusOr<GgufValue> GgufParser::ReadValue(uint32_t raw_type, int depth) {
       if (element_type == GgufType::kString) min_size = 8;
       if (element_type == GgufType::kArray) min_size = 12;
       if (count > remaining() / min_size) {
-        return Error(count_at, absl::StrCat("array of ", count, " ", GgufTypeName(element_type),
-                                            " elements cannot fit in the ", remaining(),
-                                            " bytes left"));
+        return Error(count_at,
+                     absl::StrCat("array of ", count, " ", GgufTypeName(element_type),
+                                  " elements cannot fit in the ", remaining(), " bytes left"));
       }
       GgufArray array;
       array.element_type = element_type;
@@ -182,9 +182,9 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
   if (size_ < 4) return Error(0, "file is too short to be GGUF");
   STRATA_ASSIGN_OR_RETURN(uint32_t magic, ReadPod<uint32_t>());
   if (magic != kGgufMagic) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_.path(), ": not a GGUF file (bad magic 0x", absl::Hex(magic, absl::kZeroPad8),
-        " at offset 0)"));
+    return absl::InvalidArgumentError(absl::StrCat(file_.path(), ": not a GGUF file (bad magic 0x",
+                                                   absl::Hex(magic, absl::kZeroPad8),
+                                                   " at offset 0)"));
   }
   STRATA_ASSIGN_OR_RETURN(uint32_t version, ReadPod<uint32_t>());
   if (version == 1) {
@@ -193,9 +193,9 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
   }
   if (version != 2 && version != 3) {
     const bool byteswapped = (version & 0xffff) == 0 && (version >> 16) != 0;
-    return absl::InvalidArgumentError(absl::StrCat(
-        file_.path(), ": unsupported GGUF version ", version, " at offset 4",
-        byteswapped ? " (a big-endian file?)" : " (supported: 2, 3)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file_.path(), ": unsupported GGUF version ", version, " at offset 4",
+                     byteswapped ? " (a big-endian file?)" : " (supported: 2, 3)"));
   }
   out->version_ = version;
 
@@ -205,12 +205,12 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
   STRATA_ASSIGN_OR_RETURN(uint64_t kv_count, ReadPod<uint64_t>());
   // Smallest encodings: a key/value is 8 + 4 + 1 bytes, a tensor info 8 + 4 + 4 + 8.
   if (kv_count > remaining() / 13) {
-    return Error(kv_count_at, absl::StrCat("metadata count ", kv_count, " is absurd for a ",
-                                           size_, "-byte file"));
+    return Error(kv_count_at, absl::StrCat("metadata count ", kv_count, " is absurd for a ", size_,
+                                           "-byte file"));
   }
   if (tensor_count > remaining() / 24) {
-    return Error(tensor_count_at, absl::StrCat("tensor count ", tensor_count,
-                                               " is absurd for a ", size_, "-byte file"));
+    return Error(tensor_count_at, absl::StrCat("tensor count ", tensor_count, " is absurd for a ",
+                                               size_, "-byte file"));
   }
 
   out->metadata_.reserve(kv_count);
@@ -229,8 +229,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
     auto a = alignment->AsUint();
     if (!a.ok() || *a == 0 || (*a & (*a - 1)) != 0 || *a > (1u << 30)) {
       return absl::DataLossError(absl::StrCat(file_.path(), ": general.alignment ",
-                                              alignment->DebugString(),
-                                              " is not a power of two"));
+                                              alignment->DebugString(), " is not a power of two"));
     }
     out->alignment_ = *a;
   }
@@ -265,17 +264,16 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
     }
     t.type = static_cast<DType>(raw_type);
     if (t.ne[0] % info->block_size != 0) {
-      return Error(info_at, absl::StrCat("tensor '", t.name, "' of type ", info->name,
-                                         " has row length ", t.ne[0],
-                                         ", not a multiple of its block size ",
-                                         info->block_size));
+      return Error(info_at,
+                   absl::StrCat("tensor '", t.name, "' of type ", info->name, " has row length ",
+                                t.ne[0], ", not a multiple of its block size ", info->block_size));
     }
     const uint64_t offset_at = pos_;
     STRATA_ASSIGN_OR_RETURN(t.offset, ReadPod<uint64_t>());
     if (t.offset % out->alignment_ != 0) {
-      return Error(offset_at, absl::StrCat("tensor '", t.name, "' data offset ", t.offset,
-                                           " is not a multiple of the alignment ",
-                                           out->alignment_));
+      return Error(offset_at,
+                   absl::StrCat("tensor '", t.name, "' data offset ", t.offset,
+                                " is not a multiple of the alignment ", out->alignment_));
     }
     // elements <= INT64_MAX and type_size <= 292 per >= 1 element: fits in 128 bits;
     // check in two steps to stay in 64.
@@ -317,8 +315,7 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufParser::Parse() {
     const GgufTensorInfo& next = *by_offset[i];
     if (prev.size_bytes > 0 && next.size_bytes > 0 && prev.offset + prev.size_bytes > next.offset) {
       return absl::DataLossError(absl::StrCat(file_.path(), ": tensors '", prev.name, "' and '",
-                                              next.name, "' overlap at offset ",
-                                              next.file_offset));
+                                              next.name, "' overlap at offset ", next.file_offset));
     }
   }
   return out;
@@ -349,8 +346,8 @@ template <typename T>
 absl::StatusOr<T> Typed(const GgufFile& file, absl::string_view key, const GgufValue* v,
                         absl::StatusOr<T> converted) {
   if (!converted.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(file.path(), ": metadata key '", key, "': ",
-                                                   converted.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file.path(), ": metadata key '", key, "': ", converted.status().message()));
   }
   return converted;
 }
@@ -406,8 +403,7 @@ absl::StatusOr<bool> GgufFile::GetBoolOr(absl::string_view key, bool fallback) c
 
 absl::StatusOr<std::string> GgufFile::GetStringOr(absl::string_view key,
                                                   std::string fallback) const {
-  return Find(key) == nullptr ? absl::StatusOr<std::string>(std::move(fallback))
-                              : GetString(key);
+  return Find(key) == nullptr ? absl::StatusOr<std::string>(std::move(fallback)) : GetString(key);
 }
 
 }  // namespace strata

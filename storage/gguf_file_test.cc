@@ -156,7 +156,7 @@ TEST(GgufFileTest, TooManyDimensionsAreRejected) {
 TEST(GgufFileTest, OverlappingTensorsAreRejected) {
   std::string bytes = SampleGgufBytes();
   const size_t at = TensorInfoAt(bytes, "q8");  // n_dims, ne[2], type, offset.
-  Poke<uint64_t>(&bytes, at + 4 + 16 + 4, 32);   // Inside "f32" (64 bytes at 0).
+  Poke<uint64_t>(&bytes, at + 4 + 16 + 4, 32);  // Inside "f32" (64 bytes at 0).
   auto g = ReadBytes(bytes);
   EXPECT_EQ(g.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(absl::StrContains(g.status().message(), "overlap")) << g.status();

@@ -8,19 +8,32 @@ namespace strata {
 
 absl::string_view GgufTypeName(GgufType type) {
   switch (type) {
-    case GgufType::kUint8: return "u8";
-    case GgufType::kInt8: return "i8";
-    case GgufType::kUint16: return "u16";
-    case GgufType::kInt16: return "i16";
-    case GgufType::kUint32: return "u32";
-    case GgufType::kInt32: return "i32";
-    case GgufType::kFloat32: return "f32";
-    case GgufType::kBool: return "bool";
-    case GgufType::kString: return "string";
-    case GgufType::kArray: return "array";
-    case GgufType::kUint64: return "u64";
-    case GgufType::kInt64: return "i64";
-    case GgufType::kFloat64: return "f64";
+    case GgufType::kUint8:
+      return "u8";
+    case GgufType::kInt8:
+      return "i8";
+    case GgufType::kUint16:
+      return "u16";
+    case GgufType::kInt16:
+      return "i16";
+    case GgufType::kUint32:
+      return "u32";
+    case GgufType::kInt32:
+      return "i32";
+    case GgufType::kFloat32:
+      return "f32";
+    case GgufType::kBool:
+      return "bool";
+    case GgufType::kString:
+      return "string";
+    case GgufType::kArray:
+      return "array";
+    case GgufType::kUint64:
+      return "u64";
+    case GgufType::kInt64:
+      return "i64";
+    case GgufType::kFloat64:
+      return "f64";
   }
   return "?";
 }
@@ -29,17 +42,22 @@ int GgufScalarSize(GgufType type) {
   switch (type) {
     case GgufType::kUint8:
     case GgufType::kInt8:
-    case GgufType::kBool: return 1;
+    case GgufType::kBool:
+      return 1;
     case GgufType::kUint16:
-    case GgufType::kInt16: return 2;
+    case GgufType::kInt16:
+      return 2;
     case GgufType::kUint32:
     case GgufType::kInt32:
-    case GgufType::kFloat32: return 4;
+    case GgufType::kFloat32:
+      return 4;
     case GgufType::kUint64:
     case GgufType::kInt64:
-    case GgufType::kFloat64: return 8;
+    case GgufType::kFloat64:
+      return 8;
     case GgufType::kString:
-    case GgufType::kArray: return 0;
+    case GgufType::kArray:
+      return 0;
   }
   return 0;
 }
@@ -73,7 +91,8 @@ absl::StatusOr<uint64_t> GgufValue::AsUint() const {
   if (const auto* u = std::get_if<uint64_t>(&storage_)) return *u;
   if (const auto* i = std::get_if<int64_t>(&storage_)) {
     if (*i >= 0) return static_cast<uint64_t>(*i);
-    return absl::InvalidArgumentError(absl::StrCat("negative value ", *i, " where a count is expected"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("negative value ", *i, " where a count is expected"));
   }
   return absl::InvalidArgumentError(
       absl::StrCat("expected an integer, found ", GgufTypeName(type_)));
@@ -95,8 +114,7 @@ absl::StatusOr<double> GgufValue::AsFloat() const {
   if (const auto* d = std::get_if<double>(&storage_)) return *d;
   if (const auto* u = std::get_if<uint64_t>(&storage_)) return static_cast<double>(*u);
   if (const auto* i = std::get_if<int64_t>(&storage_)) return static_cast<double>(*i);
-  return absl::InvalidArgumentError(
-      absl::StrCat("expected a number, found ", GgufTypeName(type_)));
+  return absl::InvalidArgumentError(absl::StrCat("expected a number, found ", GgufTypeName(type_)));
 }
 
 absl::StatusOr<bool> GgufValue::AsBool() const {
@@ -106,14 +124,12 @@ absl::StatusOr<bool> GgufValue::AsBool() const {
 
 absl::StatusOr<absl::string_view> GgufValue::AsString() const {
   if (const auto* s = std::get_if<std::string>(&storage_)) return absl::string_view(*s);
-  return absl::InvalidArgumentError(
-      absl::StrCat("expected a string, found ", GgufTypeName(type_)));
+  return absl::InvalidArgumentError(absl::StrCat("expected a string, found ", GgufTypeName(type_)));
 }
 
 absl::StatusOr<const GgufArray*> GgufValue::AsArray() const {
   if (const auto* a = std::get_if<std::shared_ptr<const GgufArray>>(&storage_)) return a->get();
-  return absl::InvalidArgumentError(
-      absl::StrCat("expected an array, found ", GgufTypeName(type_)));
+  return absl::InvalidArgumentError(absl::StrCat("expected an array, found ", GgufTypeName(type_)));
 }
 
 std::string GgufValue::DebugString() const {

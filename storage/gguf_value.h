@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace strata {
 
@@ -49,8 +49,8 @@ struct GgufArray {
 
 class GgufValue {
  public:
-  using Storage = std::variant<uint64_t, int64_t, double, bool, std::string,
-                               std::shared_ptr<const GgufArray>>;
+  using Storage =
+      std::variant<uint64_t, int64_t, double, bool, std::string, std::shared_ptr<const GgufArray>>;
 
   GgufValue() : type_(GgufType::kUint8), storage_(uint64_t{0}) {}
 

@@ -21,8 +21,7 @@ class FileSink : public ByteSink {
   }
   absl::Status Write(absl::string_view bytes) override {
     if (std::fwrite(bytes.data(), 1, bytes.size(), f_) != bytes.size()) {
-      return absl::UnavailableError(
-          absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
     }
     return absl::OkStatus();
   }
@@ -30,8 +29,7 @@ class FileSink : public ByteSink {
     std::FILE* f = f_;
     f_ = nullptr;
     if (std::fflush(f) != 0 || std::fclose(f) != 0) {
-      return absl::UnavailableError(
-          absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
+      return absl::UnavailableError(absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
     }
     return absl::OkStatus();
   }
@@ -57,18 +55,42 @@ void AppendValue(std::string* out, const GgufValue& value);
 void AppendScalar(std::string* out, const GgufValue& value) {
   const auto& s = value.storage();
   switch (value.type()) {
-    case GgufType::kUint8: AppendPod<uint8_t>(out, std::get<uint64_t>(s)); break;
-    case GgufType::kInt8: AppendPod<int8_t>(out, std::get<int64_t>(s)); break;
-    case GgufType::kUint16: AppendPod<uint16_t>(out, std::get<uint64_t>(s)); break;
-    case GgufType::kInt16: AppendPod<int16_t>(out, std::get<int64_t>(s)); break;
-    case GgufType::kUint32: AppendPod<uint32_t>(out, std::get<uint64_t>(s)); break;
-    case GgufType::kInt32: AppendPod<int32_t>(out, std::get<int64_t>(s)); break;
-    case GgufType::kUint64: AppendPod<uint64_t>(out, std::get<uint64_t>(s)); break;
-    case GgufType::kInt64: AppendPod<int64_t>(out, std::get<int64_t>(s)); break;
-    case GgufType::kFloat32: AppendPod<float>(out, static_cast<float>(std::get<double>(s))); break;
-    case GgufType::kFloat64: AppendPod<double>(out, std::get<double>(s)); break;
-    case GgufType::kBool: AppendPod<uint8_t>(out, std::get<bool>(s) ? 1 : 0); break;
-    case GgufType::kString: AppendString(out, std::get<std::string>(s)); break;
+    case GgufType::kUint8:
+      AppendPod<uint8_t>(out, std::get<uint64_t>(s));
+      break;
+    case GgufType::kInt8:
+      AppendPod<int8_t>(out, std::get<int64_t>(s));
+      break;
+    case GgufType::kUint16:
+      AppendPod<uint16_t>(out, std::get<uint64_t>(s));
+      break;
+    case GgufType::kInt16:
+      AppendPod<int16_t>(out, std::get<int64_t>(s));
+      break;
+    case GgufType::kUint32:
+      AppendPod<uint32_t>(out, std::get<uint64_t>(s));
+      break;
+    case GgufType::kInt32:
+      AppendPod<int32_t>(out, std::get<int64_t>(s));
+      break;
+    case GgufType::kUint64:
+      AppendPod<uint64_t>(out, std::get<uint64_t>(s));
+      break;
+    case GgufType::kInt64:
+      AppendPod<int64_t>(out, std::get<int64_t>(s));
+      break;
+    case GgufType::kFloat32:
+      AppendPod<float>(out, static_cast<float>(std::get<double>(s)));
+      break;
+    case GgufType::kFloat64:
+      AppendPod<double>(out, std::get<double>(s));
+      break;
+    case GgufType::kBool:
+      AppendPod<uint8_t>(out, std::get<bool>(s) ? 1 : 0);
+      break;
+    case GgufType::kString:
+      AppendString(out, std::get<std::string>(s));
+      break;
     case GgufType::kArray: {
       const GgufArray& array = *std::get<std::shared_ptr<const GgufArray>>(s);
       AppendPod<uint32_t>(out, static_cast<uint32_t>(array.element_type));
@@ -114,8 +136,8 @@ void GgufWriter::Set(std::string key, GgufValue value) {
   metadata_.emplace_back(std::move(key), std::move(value));
 }
 
-absl::Status GgufWriter::AddTensor(std::string name, DType type,
-                                   std::array<int64_t, kMaxDims> ne, int n_dims) {
+absl::Status GgufWriter::AddTensor(std::string name, DType type, std::array<int64_t, kMaxDims> ne,
+                                   int n_dims) {
   const DTypeInfo& info = GetDTypeInfo(type);
   if (n_dims < 1 || n_dims > kMaxDims) {
     return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "': bad n_dims ", n_dims));
@@ -131,8 +153,8 @@ absl::Status GgufWriter::AddTensor(std::string name, DType type,
       return absl::InvalidArgumentError(absl::StrCat("duplicate tensor name '", name, "'"));
     }
   }
-  const uint64_t size = static_cast<uint64_t>(ne[0] * ne[1] * ne[2] * ne[3]) /
-                        info.block_size * info.type_size;
+  const uint64_t size =
+      static_cast<uint64_t>(ne[0] * ne[1] * ne[2] * ne[3]) / info.block_size * info.type_size;
   tensors_.push_back({std::move(name), type, ne, n_dims, size});
   return absl::OkStatus();
 }

@@ -16,12 +16,12 @@
 #include <cstdio>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/dtype.h"
 #include "core/tensor.h"
 #include "storage/gguf_file.h"
@@ -88,7 +88,7 @@ class GgufWriter {
   std::unique_ptr<ByteSink> sink_;
   std::string final_path_;
   std::string temp_path_;
-  size_t current_ = 0;          // Tensor being appended.
+  size_t current_ = 0;  // Tensor being appended.
   uint64_t current_written_ = 0;
   bool begun_ = false;
 };

@@ -26,8 +26,7 @@ class PosixFile : public RandomAccessFile {
   absl::Status ReadExact(uint64_t offset, size_t n, void* dst) const override {
     if (offset > size_ || n > size_ - offset) {
       return absl::DataLossError(absl::StrCat(path_, ": read of ", n, " bytes at offset ", offset,
-                                              " runs past the end of the file (size ", size_,
-                                              ")"));
+                                              " runs past the end of the file (size ", size_, ")"));
     }
     auto* out = static_cast<uint8_t*>(dst);
     size_t done = 0;
@@ -35,8 +34,8 @@ class PosixFile : public RandomAccessFile {
       const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
       if (got < 0) {
         if (errno == EINTR) continue;
-        return absl::DataLossError(absl::StrCat(path_, ": read error at offset ", offset + done,
-                                                ": ", ErrnoText(errno)));
+        return absl::DataLossError(
+            absl::StrCat(path_, ": read error at offset ", offset + done, ": ", ErrnoText(errno)));
       }
       if (got == 0) {
         return absl::DataLossError(absl::StrCat(path_, ": file ended at offset ", offset + done,

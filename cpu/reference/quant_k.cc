@@ -190,18 +190,28 @@ float VecDotQ3_KQ8_K(int64_t n, const void* w, const void* a) {
 
 // ---- Q4_K -------------------------------------------------------------------
 
+namespace {
+
+// The float scale and min of each of the 8 sub-blocks of a Q4_K/Q5_K block.
+inline void SubBlockScalesMinsK4(uint16_t d16, uint16_t dmin16, const uint8_t* packed, float* scale,
+                                 float* min) {
+  const float d = LoadHalf(d16);
+  const float dmin = LoadHalf(dmin16);
+  int sc[8], m[8];
+  UnpackScalesMinsK4(packed, sc, m);
+  for (int j = 0; j < 8; ++j) {
+    scale[j] = d * static_cast<float>(sc[j]);
+    min[j] = dmin * static_cast<float>(m[j]);
+  }
+}
+
+}  // namespace
+
 void DequantizeRowQ4_K(const void* src, float* dst, int64_t n) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
-    const float d = LoadHalf(x[i].d);
-    const float dmin = LoadHalf(x[i].dmin);
-    int sc[8], m[8];
-    UnpackScalesMinsK4(x[i].scales, sc, m);
     float scale[8], min[8];
-    for (int j = 0; j < 8; ++j) {
-      scale[j] = d * static_cast<float>(sc[j]);
-      min[j] = dmin * static_cast<float>(m[j]);
-    }
+    SubBlockScalesMinsK4(x[i].d, x[i].dmin, x[i].scales, scale, min);
     uint8_t q[kQK];
     UnpackQ4K(x[i].qs, q);
     DequantizeSubBlocks<32>(q, scale, min, dst + i * kQK);
@@ -247,15 +257,8 @@ float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
 void DequantizeRowQ5_K(const void* src, float* dst, int64_t n) {
   const BlockQ5_K* x = static_cast<const BlockQ5_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
-    const float d = LoadHalf(x[i].d);
-    const float dmin = LoadHalf(x[i].dmin);
-    int sc[8], m[8];
-    UnpackScalesMinsK4(x[i].scales, sc, m);
     float scale[8], min[8];
-    for (int j = 0; j < 8; ++j) {
-      scale[j] = d * static_cast<float>(sc[j]);
-      min[j] = dmin * static_cast<float>(m[j]);
-    }
+    SubBlockScalesMinsK4(x[i].d, x[i].dmin, x[i].scales, scale, min);
     uint8_t q[kQK];
     UnpackQ5K(x[i], q);
     DequantizeSubBlocks<32>(q, scale, min, dst + i * kQK);

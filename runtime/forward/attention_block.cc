@@ -51,8 +51,8 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   rope.freq_base = hp_.rope_freq_base;
   rope.freq_scale = hp_.rope_freq_scale;
   rope.mode = hp_.rope_mode;
-  rope.freq_factors = present(model_.weights().rope_freqs) ? model_.weights().rope_freqs.f32()
-                                                          : nullptr;
+  rope.freq_factors =
+      present(model_.weights().rope_freqs) ? model_.weights().rope_freqs.f32() : nullptr;
   const int64_t half = hp_.n_rot / 2;
   for (int64_t t = 0; t < n; ++t) {
     float* q = buf_.q.data() + t * q_dim;

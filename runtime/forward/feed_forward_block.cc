@@ -9,9 +9,9 @@ namespace {
 
 // h = SiLU(W_gate x) * (W_up x); out = W_down h, for x [m, n_embd] (`act`
 // is used as scratch). `h` and `up` are [m, n_ff] buffers.
-void SwiGluFfn(const TensorView& gate, const TensorView& up, const TensorView& down,
-               const float* x, int64_t m, float* h, float* up_out, float* out,
-               cpu::QuantizedActivations* act, cpu::ThreadPool* pool) {
+void SwiGluFfn(const TensorView& gate, const TensorView& up, const TensorView& down, const float* x,
+               int64_t m, float* h, float* up_out, float* out, cpu::QuantizedActivations* act,
+               cpu::ThreadPool* pool) {
   const int64_t n_ff = gate.ne[1];
   act->Quantize(cpu::ActivationTypeFor(gate.type), x, m, gate.ne[0], pool);
   cpu::MatMulQuantized(gate, *act, h, n_ff, pool);

@@ -28,23 +28,23 @@ struct ForwardBuffers {
                  bool all_logits);
 
   int64_t max_tokens;
-  std::vector<float> x;        // [max_tokens, n_embd] residual stream
-  std::vector<float> xb;       // [max_tokens, n_embd] normed input of a block
-  std::vector<float> out;      // [max_tokens, n_embd] output of a block
-  std::vector<float> q;        // [max_tokens, n_head * head_dim_k]
-  std::vector<float> k;        // [max_tokens, n_head_kv * head_dim_k]
-  std::vector<float> v;        // [max_tokens, n_head_kv * head_dim_v]
-  std::vector<float> attn;     // [max_tokens, n_head * head_dim_v]
-  std::vector<float> rope_cos;  // [max_tokens, n_rot / 2]
-  std::vector<float> rope_sin;  // [max_tokens, n_rot / 2]
-  std::vector<float> scores;   // [n_threads, n_ctx] attention weights
-  std::vector<float> ffn_gate;  // [max_tokens, max(n_ff, n_ff_exp)]
-  std::vector<float> ffn_up;    // [max_tokens, max(n_ff, n_ff_exp)]
-  std::vector<float> router;    // [max_tokens, n_expert]
-  std::vector<float> expert_in;   // [max_tokens, n_embd] rows routed to one expert
-  std::vector<float> expert_out;  // [max_tokens, n_expert_used, n_embd] per (token, slot)
+  std::vector<float> x;                 // [max_tokens, n_embd] residual stream
+  std::vector<float> xb;                // [max_tokens, n_embd] normed input of a block
+  std::vector<float> out;               // [max_tokens, n_embd] output of a block
+  std::vector<float> q;                 // [max_tokens, n_head * head_dim_k]
+  std::vector<float> k;                 // [max_tokens, n_head_kv * head_dim_k]
+  std::vector<float> v;                 // [max_tokens, n_head_kv * head_dim_v]
+  std::vector<float> attn;              // [max_tokens, n_head * head_dim_v]
+  std::vector<float> rope_cos;          // [max_tokens, n_rot / 2]
+  std::vector<float> rope_sin;          // [max_tokens, n_rot / 2]
+  std::vector<float> scores;            // [n_threads, n_ctx] attention weights
+  std::vector<float> ffn_gate;          // [max_tokens, max(n_ff, n_ff_exp)]
+  std::vector<float> ffn_up;            // [max_tokens, max(n_ff, n_ff_exp)]
+  std::vector<float> router;            // [max_tokens, n_expert]
+  std::vector<float> expert_in;         // [max_tokens, n_embd] rows routed to one expert
+  std::vector<float> expert_out;        // [max_tokens, n_expert_used, n_embd] per (token, slot)
   std::vector<moe::TokenRoute> routes;  // [max_tokens]
-  std::vector<float> logits;   // [max_tokens or 1, n_vocab]
+  std::vector<float> logits;            // [max_tokens or 1, n_vocab]
   cpu::QuantizedActivations act;
 };
 

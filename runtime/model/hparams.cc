@@ -35,14 +35,15 @@ absl::StatusOr<std::vector<int64_t>> ReadPerLayer(const GgufFile& gguf, const st
     STRATA_ASSIGN_OR_RETURN(const GgufArray* array, v->AsArray());
     if (static_cast<int64_t>(array->elements.size()) != n_layer) {
       return absl::InvalidArgumentError(absl::StrCat(gguf.path(), ": '", key, "' has ",
-                                                     array->elements.size(),
-                                                     " entries for ", n_layer, " layers"));
+                                                     array->elements.size(), " entries for ",
+                                                     n_layer, " layers"));
     }
     std::vector<int64_t> out;
     for (const GgufValue& e : array->elements) {
       auto x = e.AsInt();
-      if (!x.ok()) return absl::InvalidArgumentError(absl::StrCat(gguf.path(), ": '", key, "': ",
-                                                                  x.status().message()));
+      if (!x.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat(gguf.path(), ": '", key, "': ", x.status().message()));
       out.push_back(*x);
     }
     return out;
@@ -75,8 +76,8 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
   }
   if (entry == nullptr) {
     return absl::UnimplementedError(absl::StrCat(
-        gguf.path(), ": architecture '", hp.arch_name, "' is not supported (supported: ",
-        absl::StrJoin(SupportedArchNames(), ", "), ")"));
+        gguf.path(), ": architecture '", hp.arch_name,
+        "' is not supported (supported: ", absl::StrJoin(SupportedArchNames(), ", "), ")"));
   }
   hp.arch = entry->arch;
   hp.rope_mode = entry->rope_mode;
@@ -98,9 +99,9 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
                                                      hp.n_layer, false, hp.n_head[0]));
   for (int64_t l = 0; l < hp.n_layer; ++l) {
     if (hp.n_head[l] <= 0 || hp.n_head_kv[l] <= 0 || hp.n_head[l] % hp.n_head_kv[l] != 0) {
-      return Invalid(gguf, absl::StrCat("layer ", l, ": ", hp.n_head[l],
-                                        " query heads is not a multiple of ", hp.n_head_kv[l],
-                                        " KV heads"));
+      return Invalid(
+          gguf, absl::StrCat("layer ", l, ": ", hp.n_head[l], " query heads is not a multiple of ",
+                             hp.n_head_kv[l], " KV heads"));
     }
   }
 
@@ -110,8 +111,8 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
   hp.n_expert_used = static_cast<int64_t>(n_expert_used);
   if (hp.n_expert > 0 &&
       (hp.n_expert_used <= 0 || hp.n_expert_used > hp.n_expert || hp.n_expert > 4096)) {
-    return Invalid(gguf, absl::StrCat("expert_used_count ", hp.n_expert_used,
-                                      " is invalid for ", hp.n_expert, " experts"));
+    return Invalid(gguf, absl::StrCat("expert_used_count ", hp.n_expert_used, " is invalid for ",
+                                      hp.n_expert, " experts"));
   }
   if (hp.n_expert == 0 && hp.n_expert_used != 0) {
     return Invalid(gguf, "expert_used_count set without expert_count");
@@ -125,8 +126,8 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
   }
 
   const bool dense_ffn = hp.n_expert == 0;
-  STRATA_ASSIGN_OR_RETURN(
-      hp.n_ff, ReadPerLayer(gguf, p + "feed_forward_length", hp.n_layer, dense_ffn, 0));
+  STRATA_ASSIGN_OR_RETURN(hp.n_ff,
+                          ReadPerLayer(gguf, p + "feed_forward_length", hp.n_layer, dense_ffn, 0));
   if (hp.is_moe()) {
     // Mixtral-style llama stores the expert width as feed_forward_length.
     const int64_t fallback = hp.arch == Arch::kLlama ? hp.n_ff[0] : 0;
@@ -134,8 +135,8 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
                             gguf.GetUintOr(p + "expert_feed_forward_length", fallback));
     hp.n_ff_exp = static_cast<int64_t>(n_ff_exp);
     if (hp.n_ff_exp <= 0) {
-      return absl::NotFoundError(absl::StrCat(gguf.path(), ": missing metadata key '", p,
-                                              "expert_feed_forward_length'"));
+      return absl::NotFoundError(
+          absl::StrCat(gguf.path(), ": missing metadata key '", p, "expert_feed_forward_length'"));
     }
     // Expert routing, as llama.cpp: llama and qwen3moe always renormalise the
     // selected weights and never scale them.
@@ -158,11 +159,11 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
     return Invalid(gguf, absl::StrCat("bad head dimensions ", hp.head_dim_k, "/", hp.head_dim_v));
   }
 
-  STRATA_ASSIGN_OR_RETURN(double eps, gguf.GetFloatOr(p + "attention.layer_norm_rms_epsilon",
-                                                      1e-5));
+  STRATA_ASSIGN_OR_RETURN(double eps,
+                          gguf.GetFloatOr(p + "attention.layer_norm_rms_epsilon", 1e-5));
   hp.rms_eps = static_cast<float>(eps);
-  STRATA_ASSIGN_OR_RETURN(uint64_t n_rot, gguf.GetUintOr(p + "rope.dimension_count",
-                                                         hp.head_dim_k));
+  STRATA_ASSIGN_OR_RETURN(uint64_t n_rot,
+                          gguf.GetUintOr(p + "rope.dimension_count", hp.head_dim_k));
   hp.n_rot = static_cast<int64_t>(n_rot);
   if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim_k || hp.n_rot % 2 != 0) {
     return Invalid(gguf, absl::StrCat("rope.dimension_count ", hp.n_rot, " is invalid for head ",
@@ -173,8 +174,7 @@ absl::StatusOr<HParams> ReadHParams(const GgufFile& gguf) {
 
   // As llama.cpp: the scaling type defaults to linear and the factor (new or
   // old key name) sets freq_scale = 1/factor; type "none" never scales.
-  STRATA_ASSIGN_OR_RETURN(std::string scaling,
-                          gguf.GetStringOr(p + "rope.scaling.type", "linear"));
+  STRATA_ASSIGN_OR_RETURN(std::string scaling, gguf.GetStringOr(p + "rope.scaling.type", "linear"));
   double factor = 0.0;
   if (gguf.Find(p + "rope.scaling.factor") != nullptr) {
     STRATA_ASSIGN_OR_RETURN(factor, gguf.GetFloat(p + "rope.scaling.factor"));

@@ -23,7 +23,7 @@ enum class ExpertGating { kSoftmax, kSigmoid };
 
 struct HParams {
   Arch arch = Arch::kLlama;
-  std::string arch_name;  // As in general.architecture.
+  std::string arch_name;   // As in general.architecture.
   std::string model_name;  // general.name, may be empty.
 
   int64_t n_vocab = 0;
@@ -46,7 +46,7 @@ struct HParams {
   // Mixture of experts (n_expert == 0: dense).
   int64_t n_expert = 0;
   int64_t n_expert_used = 0;
-  int64_t n_ff_exp = 0;           // Width of one expert's FFN.
+  int64_t n_ff_exp = 0;  // Width of one expert's FFN.
   bool expert_weights_norm = false;
   float expert_weights_scale = 0.0f;  // 0 or 1: no scaling.
   ExpertGating expert_gating = ExpertGating::kSoftmax;

@@ -13,9 +13,9 @@ absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
   STRATA_ASSIGN_OR_RETURN(model->hparams_, ReadHParams(gguf));
   STRATA_ASSIGN_OR_RETURN(model->tokenizer_, Tokenizer::FromGguf(gguf));
   if (model->tokenizer_->n_vocab() != model->hparams_.n_vocab) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": the tokenizer has ", model->tokenizer_->n_vocab(), " tokens but the model ",
-        model->hparams_.n_vocab));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the tokenizer has ", model->tokenizer_->n_vocab(),
+                     " tokens but the model ", model->hparams_.n_vocab));
   }
   STRATA_ASSIGN_OR_RETURN(model->memory_, ResidentWeights::Open(gguf));
   model->arch_ = &GetArch(model->hparams_.arch);
@@ -40,8 +40,8 @@ int64_t Model::active_bytes_per_token() const {
   if (hparams_.is_moe()) {
     const int64_t unused = hparams_.n_expert - hparams_.n_expert_used;
     for (const LayerWeights& l : weights_.layers) {
-      const int64_t experts = l.ffn_gate_exps.bytes() + l.ffn_up_exps.bytes() +
-                              l.ffn_down_exps.bytes();
+      const int64_t experts =
+          l.ffn_gate_exps.bytes() + l.ffn_up_exps.bytes() + l.ffn_down_exps.bytes();
       active -= experts / hparams_.n_expert * unused;
     }
   }

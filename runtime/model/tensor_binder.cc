@@ -14,9 +14,9 @@ absl::StatusOr<TensorView> TensorBinder::Bind(const GgufTensorInfo& info,
   const std::array<int64_t, kMaxDims> want = {ne[0], ne[1], ne[2], 1};
   if (info.ne != want) {
     int n_dims = ne[2] != 1 ? 3 : (ne[1] != 1 ? 2 : 1);
-    return absl::InvalidArgumentError(absl::StrCat(
-        gguf_.path(), ": tensor '", info.name, "' has shape ", ShapeString(info.ne, info.n_dims),
-        ", expected ", ShapeString(want, n_dims)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(gguf_.path(), ": tensor '", info.name, "' has shape ",
+                     ShapeString(info.ne, info.n_dims), ", expected ", ShapeString(want, n_dims)));
   }
   const bool vector_like = ne[1] == 1 && ne[2] == 1;
   if (vector_like && info.type != DType::kF32) {

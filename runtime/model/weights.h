@@ -45,7 +45,7 @@ struct ModelWeights {
   TensorView output_norm;  // [n_embd] F32
   TensorView output;       // [n_embd, n_vocab]; token_embd when tied
   bool output_tied = false;
-  TensorView rope_freqs;   // [n_rot / 2] F32, optional (Llama 3.1 RoPE factors)
+  TensorView rope_freqs;  // [n_rot / 2] F32, optional (Llama 3.1 RoPE factors)
   std::vector<LayerWeights> layers;
 };
 

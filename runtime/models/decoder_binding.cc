@@ -11,12 +11,14 @@ namespace strata {
 absl::Status BindDecoderWeights(const HParams& hp, const TensorBinder& binder,
                                 const LayerSpec& spec, ModelWeights* w) {
   const int64_t n_embd = hp.n_embd;
-  STRATA_ASSIGN_OR_RETURN(w->token_embd, binder.Require("token_embd.weight", {n_embd, hp.n_vocab, 1}));
+  STRATA_ASSIGN_OR_RETURN(w->token_embd,
+                          binder.Require("token_embd.weight", {n_embd, hp.n_vocab, 1}));
   STRATA_ASSIGN_OR_RETURN(w->output_norm, binder.Require("output_norm.weight", {n_embd, 1, 1}));
   STRATA_ASSIGN_OR_RETURN(w->output, binder.Optional("output.weight", {n_embd, hp.n_vocab, 1}));
   w->output_tied = !present(w->output);
   if (w->output_tied) w->output = w->token_embd;
-  STRATA_ASSIGN_OR_RETURN(w->rope_freqs, binder.Optional("rope_freqs.weight", {hp.n_rot / 2, 1, 1}));
+  STRATA_ASSIGN_OR_RETURN(w->rope_freqs,
+                          binder.Optional("rope_freqs.weight", {hp.n_rot / 2, 1, 1}));
 
   w->layers.resize(hp.n_layer);
   for (int64_t il = 0; il < hp.n_layer; ++il) {
@@ -64,9 +66,11 @@ absl::Status BindDecoderWeights(const HParams& hp, const TensorBinder& binder,
                               binder.Require(name("ffn_down_exps.weight"), {n_ff, n_embd, n_exp}));
     } else {
       const int64_t n_ff = hp.n_ff[il];
-      STRATA_ASSIGN_OR_RETURN(l.ffn_gate, binder.Require(name("ffn_gate.weight"), {n_embd, n_ff, 1}));
+      STRATA_ASSIGN_OR_RETURN(l.ffn_gate,
+                              binder.Require(name("ffn_gate.weight"), {n_embd, n_ff, 1}));
       STRATA_ASSIGN_OR_RETURN(l.ffn_up, binder.Require(name("ffn_up.weight"), {n_embd, n_ff, 1}));
-      STRATA_ASSIGN_OR_RETURN(l.ffn_down, binder.Require(name("ffn_down.weight"), {n_ff, n_embd, 1}));
+      STRATA_ASSIGN_OR_RETURN(l.ffn_down,
+                              binder.Require(name("ffn_down.weight"), {n_ff, n_embd, 1}));
     }
   }
   return absl::OkStatus();
@@ -74,10 +78,14 @@ absl::Status BindDecoderWeights(const HParams& hp, const TensorBinder& binder,
 
 const ArchDescriptor& GetArch(Arch arch) {
   switch (arch) {
-    case Arch::kLlama: return LlamaArch();
-    case Arch::kQwen2: return Qwen2Arch();
-    case Arch::kQwen3: return Qwen3Arch();
-    case Arch::kQwen3Moe: return Qwen3MoeArch();
+    case Arch::kLlama:
+      return LlamaArch();
+    case Arch::kQwen2:
+      return Qwen2Arch();
+    case Arch::kQwen3:
+      return Qwen3Arch();
+    case Arch::kQwen3Moe:
+      return Qwen3MoeArch();
   }
   return LlamaArch();
 }

@@ -3,7 +3,8 @@
 namespace strata {
 
 absl::string_view BuiltinCorpus() {
-  static constexpr char kCorpus[] = R"(Once upon a time, in a town built on the side of a hill, there lived a baker who rose every morning before the sun. She lit the oven, mixed the flour with water and salt, and waited for the dough to rise. The people of the town said that her bread was the best in the whole valley, and every day a long line of neighbours formed outside her door.
+  static constexpr char kCorpus[] =
+      R"(Once upon a time, in a town built on the side of a hill, there lived a baker who rose every morning before the sun. She lit the oven, mixed the flour with water and salt, and waited for the dough to rise. The people of the town said that her bread was the best in the whole valley, and every day a long line of neighbours formed outside her door.
 
 The river that ran below the town was wide and slow. In the summer, children swam in it and fishermen sat on its banks for hours. In the winter, the water turned grey and cold, and the boats stayed tied to the wooden pier. An old man who had lived by the river all his life could tell, just by looking at the colour of the water, whether it would rain the next day.
 

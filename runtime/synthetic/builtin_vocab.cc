@@ -49,9 +49,8 @@ uint64_t NextRandom(uint64_t* state) {
 
 absl::StatusOr<BuiltinVocab> BuildBuiltinVocab(int64_t n_vocab) {
   if (n_vocab < kMinBuiltinVocab || n_vocab > (1 << 24)) {
-    return absl::InvalidArgumentError(absl::StrCat("vocabulary size ", n_vocab,
-                                                   " is out of range [", kMinBuiltinVocab,
-                                                   ", 16777216]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vocabulary size ", n_vocab, " is out of range [", kMinBuiltinVocab, ", 16777216]"));
   }
   BuiltinVocab vocab;
   const int64_t n_normal = n_vocab - 3;

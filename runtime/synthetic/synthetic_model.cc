@@ -45,8 +45,8 @@ std::vector<TensorPlan> PlanTensors(const SyntheticModelSpec& s) {
   std::vector<TensorPlan> plan;
   auto matrix = [&](std::string name, int64_t cols, int64_t rows, int64_t n3 = 1,
                     Init init = Init::kMatrix) {
-    plan.push_back({std::move(name), MatrixType(s.type, cols), {cols, rows, n3, 1},
-                    n3 > 1 ? 3 : 2, init});
+    plan.push_back(
+        {std::move(name), MatrixType(s.type, cols), {cols, rows, n3, 1}, n3 > 1 ? 3 : 2, init});
   };
   auto vector = [&](std::string name, int64_t n, Init init) {
     plan.push_back({std::move(name), DType::kF32, {n, 1, 1, 1}, 1, init});
@@ -75,7 +75,10 @@ std::vector<TensorPlan> PlanTensors(const SyntheticModelSpec& s) {
     }
     vector(name("ffn_norm.weight"), s.n_embd, Init::kNorm);
     if (s.n_expert > 0) {
-      plan.push_back({name("ffn_gate_inp.weight"), DType::kF32, {s.n_embd, s.n_expert, 1, 1}, 2,
+      plan.push_back({name("ffn_gate_inp.weight"),
+                      DType::kF32,
+                      {s.n_embd, s.n_expert, 1, 1},
+                      2,
                       Init::kRouter});
       matrix(name("ffn_gate_exps.weight"), s.n_embd, s.n_ff_exp, s.n_expert);
       matrix(name("ffn_up_exps.weight"), s.n_embd, s.n_ff_exp, s.n_expert);
@@ -151,25 +154,42 @@ void FillNormal(uint64_t seed, float mean, float stddev, float* out, int64_t n) 
     state ^= state << 25;
     state ^= state >> 27;
     const uint64_t r = state * 0x2545F4914F6CDD1Dull;
-    const float sum = static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) +
-                                         ((r >> 32) & 0xffff) + (r >> 48));
+    const float sum =
+        static_cast<float>((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
     out[i] = mean + (sum - 131070.0f) * scale;
   }
 }
 
 void InitParams(Init init, int64_t fan_in, float* mean, float* stddev) {
   switch (init) {
-    case Init::kMatrix: *mean = 0; *stddev = 1.0f / std::sqrt(static_cast<float>(fan_in)); break;
-    case Init::kEmbedding: *mean = 0; *stddev = 1.0f; break;
-    case Init::kRouter: *mean = 0; *stddev = 4.0f / std::sqrt(static_cast<float>(fan_in)); break;
-    case Init::kNorm: *mean = 1.0f; *stddev = 0.1f; break;
-    case Init::kBias: *mean = 0; *stddev = 0.1f; break;
+    case Init::kMatrix:
+      *mean = 0;
+      *stddev = 1.0f / std::sqrt(static_cast<float>(fan_in));
+      break;
+    case Init::kEmbedding:
+      *mean = 0;
+      *stddev = 1.0f;
+      break;
+    case Init::kRouter:
+      *mean = 0;
+      *stddev = 4.0f / std::sqrt(static_cast<float>(fan_in));
+      break;
+    case Init::kNorm:
+      *mean = 1.0f;
+      *stddev = 0.1f;
+      break;
+    case Init::kBias:
+      *mean = 0;
+      *stddev = 0.1f;
+      break;
   }
 }
 
 }  // namespace
 
-std::vector<std::string> PresetNames() { return {"tiny", "small", "qwen3-30b-a3b", "mixtral-8x7b"}; }
+std::vector<std::string> PresetNames() {
+  return {"tiny", "small", "qwen3-30b-a3b", "mixtral-8x7b"};
+}
 
 absl::StatusOr<SyntheticModelSpec> PresetSpec(absl::string_view preset) {
   SyntheticModelSpec s;
@@ -177,30 +197,65 @@ absl::StatusOr<SyntheticModelSpec> PresetSpec(absl::string_view preset) {
   if (preset == "tiny") {
     // Small enough for unit tests: 2 layers, 8 experts top-2.
     s.arch = "qwen3moe";
-    s.n_embd = 64; s.n_layer = 2; s.n_head = 4; s.n_head_kv = 2; s.head_dim = 16;
-    s.n_expert = 8; s.n_expert_used = 2; s.n_ff_exp = 64; s.n_vocab = 1024;
-    s.rope_freq_base = 1e6f; s.type = DType::kQ8_0;
+    s.n_embd = 64;
+    s.n_layer = 2;
+    s.n_head = 4;
+    s.n_head_kv = 2;
+    s.head_dim = 16;
+    s.n_expert = 8;
+    s.n_expert_used = 2;
+    s.n_ff_exp = 64;
+    s.n_vocab = 1024;
+    s.rope_freq_base = 1e6f;
+    s.type = DType::kQ8_0;
   } else if (preset == "small") {
     // The demo model: Qwen3-MoE-shaped, ~130 MB in Q4_K.
     s.arch = "qwen3moe";
-    s.n_embd = 512; s.n_layer = 8; s.n_head = 8; s.n_head_kv = 4; s.head_dim = 64;
-    s.n_expert = 32; s.n_expert_used = 4; s.n_ff_exp = 512; s.n_vocab = 8192;
-    s.rope_freq_base = 1e6f; s.type = DType::kQ4_K;
+    s.n_embd = 512;
+    s.n_layer = 8;
+    s.n_head = 8;
+    s.n_head_kv = 4;
+    s.head_dim = 64;
+    s.n_expert = 32;
+    s.n_expert_used = 4;
+    s.n_ff_exp = 512;
+    s.n_vocab = 8192;
+    s.rope_freq_base = 1e6f;
+    s.type = DType::kQ4_K;
   } else if (preset == "qwen3-30b-a3b") {
     // Qwen3-30B-A3B's shape (48 layers in the real model; 8 here by default).
     s.arch = "qwen3moe";
-    s.n_embd = 2048; s.n_layer = 8; s.n_head = 32; s.n_head_kv = 4; s.head_dim = 128;
-    s.n_expert = 128; s.n_expert_used = 8; s.n_ff_exp = 768; s.n_vocab = 151936;
-    s.n_ctx_train = 40960; s.rope_freq_base = 1e6f; s.type = DType::kQ4_K;
+    s.n_embd = 2048;
+    s.n_layer = 8;
+    s.n_head = 32;
+    s.n_head_kv = 4;
+    s.head_dim = 128;
+    s.n_expert = 128;
+    s.n_expert_used = 8;
+    s.n_ff_exp = 768;
+    s.n_vocab = 151936;
+    s.n_ctx_train = 40960;
+    s.rope_freq_base = 1e6f;
+    s.type = DType::kQ4_K;
   } else if (preset == "mixtral-8x7b") {
     // Mixtral-8x7B's shape (32 layers in the real model; 4 here by default).
     s.arch = "llama";
-    s.n_embd = 4096; s.n_layer = 4; s.n_head = 32; s.n_head_kv = 8; s.head_dim = 128;
-    s.n_expert = 8; s.n_expert_used = 2; s.n_ff_exp = 14336; s.n_vocab = 32000;
-    s.n_ctx_train = 32768; s.rope_freq_base = 1e6f; s.rms_eps = 1e-5f; s.type = DType::kQ4_K;
+    s.n_embd = 4096;
+    s.n_layer = 4;
+    s.n_head = 32;
+    s.n_head_kv = 8;
+    s.head_dim = 128;
+    s.n_expert = 8;
+    s.n_expert_used = 2;
+    s.n_ff_exp = 14336;
+    s.n_vocab = 32000;
+    s.n_ctx_train = 32768;
+    s.rope_freq_base = 1e6f;
+    s.rms_eps = 1e-5f;
+    s.type = DType::kQ4_K;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown preset '", preset, "' (known: ",
-                                                   absl::StrJoin(PresetNames(), ", "), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown preset '", preset, "' (known: ", absl::StrJoin(PresetNames(), ", "), ")"));
   }
   return s;
 }
@@ -294,8 +349,7 @@ absl::StatusOr<SyntheticModelStats> WriteSyntheticModel(
   SyntheticModelStats stats;
   stats.bytes = total;
   stats.tensors = static_cast<int64_t>(plan.size());
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats;
 }
 

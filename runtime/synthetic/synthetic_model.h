@@ -28,10 +28,10 @@ struct SyntheticModelSpec {
   int64_t n_head = 4;
   int64_t n_head_kv = 2;
   int64_t head_dim = 16;
-  int64_t n_ff = 0;           // Dense FFN width (dense models).
-  int64_t n_expert = 0;       // 0: dense.
+  int64_t n_ff = 0;      // Dense FFN width (dense models).
+  int64_t n_expert = 0;  // 0: dense.
   int64_t n_expert_used = 0;
-  int64_t n_ff_exp = 0;       // Width of one expert.
+  int64_t n_ff_exp = 0;  // Width of one expert.
   int64_t n_vocab = 1024;
   int64_t n_ctx_train = 4096;
   float rope_freq_base = 10000.0f;

@@ -1,39 +1,19 @@
 #include "runtime/tokenizer/bpe_tokenizer.h"
 
 #include <algorithm>
-#include <queue>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "runtime/tokenizer/byte_unicode.h"
+#include "runtime/tokenizer/symbol_merger.h"
 #include "runtime/tokenizer/utf8.h"
 
 namespace strata {
 namespace {
 
 constexpr absl::string_view kMergesKey = "tokenizer.ggml.merges";
-
-struct Symbol {
-  int prev;
-  int next;
-  size_t begin;
-  size_t size;  // 0 once merged into the symbol on its left.
-};
-
-struct Bigram {
-  int left;
-  int right;
-  int32_t rank;
-  size_t size;  // Bytes of both symbols when queued; stale once that changes.
-};
-
-// Lowest rank first; among equal ranks the leftmost pair.
-struct BigramOrder {
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
 
 // Re-encodes `text` the way llama.cpp's lenient decoder sees it. `canonical`
 // is what gets tokenized; `subject` is the same with surrogate code points
@@ -147,39 +127,14 @@ void BpeTokenizer::EncodeWord(absl::string_view word, std::vector<int32_t>* out)
       return;
     }
   }
-  std::vector<Symbol> symbols;
-  for (size_t offset = 0; offset < word.size();) {
-    const size_t len = std::min(Utf8SequenceLength(word[offset]), word.size() - offset);
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, offset + len == word.size() ? -1 : index + 1, offset, len});
-    offset += len;
-  }
+  std::vector<MergeSymbol> symbols = SplitIntoCharacters(word);
   if (symbols.empty()) return;
-
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-  auto try_add = [&](int left, int right) {
-    if (left < 0 || right < 0) return;
-    const Symbol& l = symbols[left];
-    const Symbol& r = symbols[right];
+  // The lowest-ranked merge rule first.
+  MergeSymbols(symbols, [&](const MergeSymbol& l, const MergeSymbol& r) -> std::optional<double> {
     const int32_t rank = MergeRank(word.substr(l.begin, l.size), word.substr(r.begin, r.size));
-    if (rank < 0) return;
-    queue.push({left, right, rank, l.size + r.size});
-  };
-  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
-
-  while (!queue.empty()) {
-    const Bigram bigram = queue.top();
-    queue.pop();
-    Symbol& left = symbols[bigram.left];
-    Symbol& right = symbols[bigram.right];
-    if (left.size == 0 || right.size == 0 || left.size + right.size != bigram.size) continue;
-    left.size += right.size;
-    right.size = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = bigram.left;
-    try_add(left.prev, bigram.left);
-    try_add(bigram.left, left.next);
-  }
+    if (rank < 0) return std::nullopt;
+    return -static_cast<double>(rank);
+  });
 
   for (int i = 0; i != -1; i = symbols[i].next) {
     const absl::string_view piece = word.substr(symbols[i].begin, symbols[i].size);

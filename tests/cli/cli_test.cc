@@ -1,13 +1,15 @@
 // The `strata` command end to end: make-model → inspect → run → bench, the
 // script interfaces (--json, --dump-logits), and one clear error line with a
 // non-zero exit for every kind of bad input.
+#include <signal.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -99,8 +101,8 @@ TEST_F(CliTest, InspectJsonDescribesTheModel) {
 }
 
 TEST_F(CliTest, GreedyRunIsDeterministicAndJsonHasTheKeys) {
-  const std::vector<std::string> args = {"run", "-m", tiny_, "-p", "Once upon a time",
-                                         "-n", "12", "--temp", "0", "--json", "-t", "2"};
+  const std::vector<std::string> args = {
+      "run", "-m", tiny_, "-p", "Once upon a time", "-n", "12", "--temp", "0", "--json", "-t", "2"};
   const CommandResult a = Strata(args);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   const auto ja = nlohmann::json::parse(a.out);
@@ -115,14 +117,13 @@ TEST_F(CliTest, GreedyRunIsDeterministicAndJsonHasTheKeys) {
   // One thread gives the same tokens as two.
   std::vector<std::string> one_thread = args;
   one_thread.back() = "1";
-  EXPECT_EQ(ja["generated_ids"],
-            nlohmann::json::parse(Strata(one_thread).out)["generated_ids"]);
+  EXPECT_EQ(ja["generated_ids"], nlohmann::json::parse(Strata(one_thread).out)["generated_ids"]);
 }
 
 TEST_F(CliTest, SeededSamplingIsReproducible) {
-  const std::vector<std::string> args = {"run", "-m", tiny_, "-p", "The river",
-                                         "-n", "16", "--temp", "1.0", "--seed", "123",
-                                         "--ignore-eos", "--json"};
+  const std::vector<std::string> args = {"run", "-m",           tiny_,    "-p",  "The river",
+                                         "-n",  "16",           "--temp", "1.0", "--seed",
+                                         "123", "--ignore-eos", "--json"};
   const auto a = nlohmann::json::parse(Strata(args).out);
   const auto b = nlohmann::json::parse(Strata(args).out);
   EXPECT_EQ(a["generated_ids"].size(), 16u);
@@ -266,16 +267,21 @@ TEST_F(CliTest, WrongArchitectureAndUnknownQuantType) {
 
   const std::string type = RewriteTiny(
       tiny_, ScratchDir() + "/unknown_type.gguf", [](GgufWriter&) {},
-      [](const GgufTensorInfo& t) { return t.name == "blk.0.attn_q.weight" ? 99u : uint32_t(t.type); });
+      [](const GgufTensorInfo& t) {
+        return t.name == "blk.0.attn_q.weight" ? 99u : uint32_t(t.type);
+      });
   ExpectOneErrorLine(Strata({"run", "-m", type, "-p", "x"}), "unknown type id 99");
 
   // A known type Strata cannot compute with (IQ2_XXS has a different block
   // size, so use a same-size stand-in: Q4_0 → IQ4_NL, both 18 bytes/32).
   const std::string q40 = ScratchDir() + "/tiny_q4_0.gguf";
-  ASSERT_EQ(Strata({"make-model", "--preset", "tiny", "--type", "q4_0", "-q", "-o", q40}).exit_code, 0);
+  ASSERT_EQ(Strata({"make-model", "--preset", "tiny", "--type", "q4_0", "-q", "-o", q40}).exit_code,
+            0);
   const std::string iq = RewriteTiny(
       q40, ScratchDir() + "/iq4nl.gguf", [](GgufWriter&) {},
-      [](const GgufTensorInfo& t) { return t.name == "blk.0.attn_q.weight" ? 20u : uint32_t(t.type); });
+      [](const GgufTensorInfo& t) {
+        return t.name == "blk.0.attn_q.weight" ? 20u : uint32_t(t.type);
+      });
   ExpectOneErrorLine(Strata({"run", "-m", iq, "-p", "x"}), "iq4_nl");
 }
 
@@ -317,6 +323,15 @@ TEST_F(CliTest, BadFlagValues) {
   ExpectOneErrorLine(Strata({"make-model", "--n-head", "3", "--n-head-kv", "2"}), "--n-head");
   ExpectOneErrorLine(Strata({"bench", "-m", tiny_, "-p", "0", "-n", "0"}), "-p");
   EXPECT_EQ(Strata({"frobnicate"}).exit_code, 2);
+}
+
+TEST_F(CliTest, CtrlCStopsGenerationCleanly) {
+  const CommandResult r = ::strata::testing::RunCommandAndSignal(
+      {StrataBinary(), "run", "-m", tiny_, "-p", "x", "-n", "-1", "-c", "200000", "--ignore-eos"},
+      SIGINT, 1500);
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "(interrupted)")) << r.err;
+  EXPECT_GT(r.out.size(), 1u);  // What was generated before the interrupt was printed.
 }
 
 TEST_F(CliTest, PromptLongerThanTheContext) {

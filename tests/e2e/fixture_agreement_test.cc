@@ -74,7 +74,7 @@ const Model& LoadCached(const std::string& path) {
 }
 
 void AppendReportRow(const std::string& row) {
-  const std::string path = ::strata::testing::ScratchDir() + "/fixture_agreement.md";
+  const std::string path = ::strata::testing::SharedScratchDir() + "/fixture_agreement.md";
   std::ofstream out(path, std::ios::app);
   out << row << "\n";
 }
@@ -105,8 +105,7 @@ TEST_P(FixtureAgreementTest, MatchesLlamaCpp) {
 
   const Model& model = LoadCached(model_path);
   ASSERT_FALSE(::testing::Test::HasFailure());
-  const std::string prompt_text =
-      absl::HexStringToBytes(ref["prompt_text_hex"].get<std::string>());
+  const std::string prompt_text = absl::HexStringToBytes(ref["prompt_text_hex"].get<std::string>());
 
   // 1. Prompt token ids.
   const std::vector<int32_t> expected_ids = ref["tokens_add_special"].get<std::vector<int32_t>>();

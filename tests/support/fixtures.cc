@@ -1,5 +1,7 @@
 #include "tests/support/fixtures.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -23,10 +25,23 @@ std::string TracesDir() {
 
 std::string BinaryDir() { return STRATA_BINARY_DIR; }
 
-std::string ScratchDir() {
+std::string SharedScratchDir() {
   const std::string dir = std::string(STRATA_BINARY_DIR) + "/test_scratch";
   std::filesystem::create_directories(dir);
   return dir;
+}
+
+std::string ScratchDir() {
+  static const std::string* dir = [] {
+    auto* d = new std::string(SharedScratchDir() + "/pid" + std::to_string(::getpid()));
+    std::filesystem::create_directories(*d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(SharedScratchDir() + "/pid" + std::to_string(::getpid()), ec);
+    });
+    return d;
+  }();
+  return *dir;
 }
 
 bool FixturesRequired() { return EnvOr("STRATA_REQUIRE_FIXTURES", "0") == "1"; }

@@ -14,9 +14,13 @@ namespace strata::testing {
 
 std::string FixturesDir();
 std::string TracesDir();
-// The CMake build directory (for the strata binary) and a scratch directory.
+// The CMake build directory (for the strata binary).
 std::string BinaryDir();
+// A scratch directory private to this test process (ctest runs tests in
+// parallel processes), removed when the process exits.
 std::string ScratchDir();
+// A scratch directory shared by all test processes (reports that accumulate).
+std::string SharedScratchDir();
 // True when missing fixtures must fail rather than skip.
 bool FixturesRequired();
 
@@ -24,15 +28,14 @@ bool FixturesRequired();
 
 // Skips the current test (or fails it under STRATA_REQUIRE_FIXTURES=1) when
 // `path` does not exist.
-#define STRATA_REQUIRE_PATH(path)                                                     \
-  do {                                                                                \
-    if (!::std::filesystem::exists(path)) {                                           \
-      if (::strata::testing::FixturesRequired()) {                                    \
-        FAIL() << "required fixture missing: " << (path);                             \
-      }                                                                               \
-      GTEST_SKIP() << "fixture missing: " << (path)                                   \
-                   << " (set STRATA_FIXTURES / STRATA_TRACES)";                       \
-    }                                                                                 \
+#define STRATA_REQUIRE_PATH(path)                                                                \
+  do {                                                                                           \
+    if (!::std::filesystem::exists(path)) {                                                      \
+      if (::strata::testing::FixturesRequired()) {                                               \
+        FAIL() << "required fixture missing: " << (path);                                        \
+      }                                                                                          \
+      GTEST_SKIP() << "fixture missing: " << (path) << " (set STRATA_FIXTURES / STRATA_TRACES)"; \
+    }                                                                                            \
   } while (0)
 
 #endif  // STRATA_TESTS_SUPPORT_FIXTURES_H_

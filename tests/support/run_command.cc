@@ -1,6 +1,7 @@
 #include "tests/support/run_command.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,8 +28,10 @@ std::string Slurp(const std::string& path) {
 
 std::string StrataBinary() { return BinaryDir() + "/strata"; }
 
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         const std::vector<std::string>& extra_env) {
+namespace {
+
+CommandResult RunImpl(const std::vector<std::string>& argv,
+                      const std::vector<std::string>& extra_env, int signal, int delay_ms) {
   static int counter = 0;
   const std::string base =
       ScratchDir() + "/cmd_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
@@ -51,13 +54,32 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
     std::_Exit(127);
   }
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  if (signal != 0) {
+    ::usleep(static_cast<useconds_t>(delay_ms) * 1000);
+    if (::waitpid(pid, &status, WNOHANG) == 0) {
+      ::kill(pid, signal);
+      ::waitpid(pid, &status, 0);
+    }
+  } else {
+    ::waitpid(pid, &status, 0);
+  }
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   result.out = Slurp(out_path);
   result.err = Slurp(err_path);
   std::remove(out_path.c_str());
   std::remove(err_path.c_str());
   return result;
+}
+
+}  // namespace
+
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::vector<std::string>& extra_env) {
+  return RunImpl(argv, extra_env, 0, 0);
+}
+
+CommandResult RunCommandAndSignal(const std::vector<std::string>& argv, int signal, int delay_ms) {
+  return RunImpl(argv, {}, signal, delay_ms);
 }
 
 }  // namespace strata::testing

@@ -18,6 +18,10 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::vector<std::string>& extra_env = {});
 
+// As RunCommand, but sends `signal` to the child after `delay_ms` (if it is
+// still running), e.g. SIGINT to test Ctrl-C handling.
+CommandResult RunCommandAndSignal(const std::vector<std::string>& argv, int signal, int delay_ms);
+
 // Path of the built `strata` executable.
 std::string StrataBinary();
 

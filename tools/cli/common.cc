@@ -67,11 +67,13 @@ absl::StatusOr<std::string> EnsureDefaultModel() {
   if (std::filesystem::exists(path, ec)) return path;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    return absl::UnavailableError(absl::StrCat("cannot create the cache folder ", dir, ": ",
-                                               ec.message()));
+    return absl::UnavailableError(
+        absl::StrCat("cannot create the cache folder ", dir, ": ", ec.message()));
   }
-  std::fprintf(stderr, "strata: no model given; writing the demo model (make-model --preset %s) "
-               "to %s\n", std::string(kDefaultPreset).c_str(), path.c_str());
+  std::fprintf(stderr,
+               "strata: no model given; writing the demo model (make-model --preset %s) "
+               "to %s\n",
+               std::string(kDefaultPreset).c_str(), path.c_str());
   STRATA_ASSIGN_OR_RETURN(SyntheticModelStats stats, WriteSyntheticModel(spec, path, 0));
   std::fprintf(stderr, "strata: wrote %.1f MB in %.1f s\n", stats.bytes / 1e6, stats.seconds);
   return path;

@@ -1,6 +1,7 @@
 #include "tools/cli/flag_parser.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -25,11 +26,20 @@ absl::StatusOr<int64_t> ParseSize(absl::string_view text) {
   double multiplier = 1;
   if (!s.empty()) {
     switch (s.back()) {
-      case 'K': multiplier = 1024.0; break;
-      case 'M': multiplier = 1024.0 * 1024; break;
-      case 'G': multiplier = 1024.0 * 1024 * 1024; break;
-      case 'T': multiplier = 1024.0 * 1024 * 1024 * 1024; break;
-      default: break;
+      case 'K':
+        multiplier = 1024.0;
+        break;
+      case 'M':
+        multiplier = 1024.0 * 1024;
+        break;
+      case 'G':
+        multiplier = 1024.0 * 1024 * 1024;
+        break;
+      case 'T':
+        multiplier = 1024.0 * 1024 * 1024 * 1024;
+        break;
+      default:
+        break;
     }
     if (multiplier != 1) s.pop_back();
   }
@@ -94,11 +104,11 @@ void FlagParser::Size(std::vector<std::string> names, std::string value_name, in
 }
 
 void FlagParser::Bool(std::vector<std::string> names, bool* out, std::string help) {
-  flags_.push_back({std::move(names), "", std::move(help),
-                    [out](absl::string_view, absl::string_view) {
-                      *out = true;
-                      return absl::OkStatus();
-                    }});
+  flags_.push_back(
+      {std::move(names), "", std::move(help), [out](absl::string_view, absl::string_view) {
+         *out = true;
+         return absl::OkStatus();
+       }});
 }
 
 FlagParser::Flag* FlagParser::Find(absl::string_view name) {
@@ -127,12 +137,13 @@ absl::Status FlagParser::Parse(int argc, char** argv, int first,
       help_requested_ = true;
       continue;
     }
-    const bool looks_like_flag = arg.size() > 1 && arg[0] == '-' &&
-                                 !(arg.size() > 1 && (absl::ascii_isdigit(arg[1]) || arg[1] == '.'));
+    const bool looks_like_flag =
+        arg.size() > 1 && arg[0] == '-' &&
+        !(arg.size() > 1 && (absl::ascii_isdigit(arg[1]) || arg[1] == '.'));
     if (!looks_like_flag) {
       if (positional == nullptr) {
-        return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "' (see strata ",
-                                                       command_, " --help)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument '", arg, "' (see strata ", command_, " --help)"));
       }
       positional->emplace_back(arg);
       continue;
@@ -156,8 +167,8 @@ absl::Status FlagParser::Parse(int argc, char** argv, int first,
       }
     } else if (!has_inline_value) {
       if (i + 1 >= argc) {
-        return absl::InvalidArgumentError(absl::StrCat(name, " needs a value (", flag->value_name,
-                                                       ")"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(name, " needs a value (", flag->value_name, ")"));
       }
       value = argv[++i];
     }
@@ -166,6 +177,20 @@ absl::Status FlagParser::Parse(int argc, char** argv, int first,
     flag->was_set = true;
   }
   return absl::OkStatus();
+}
+
+std::optional<int> FlagParser::ParseOrExit(int argc, char** argv, absl::string_view usage,
+                                           std::vector<std::string>* positional) {
+  if (absl::Status s = Parse(argc, argv, 2, positional); !s.ok()) {
+    std::fprintf(stderr, "strata %s: error: %s\n", command_.c_str(),
+                 std::string(s.message()).c_str());
+    return 2;
+  }
+  if (help_requested_) {
+    std::printf("usage: %s\n\n%s", std::string(usage).c_str(), Help().c_str());
+    return 0;
+  }
+  return std::nullopt;
 }
 
 std::string FlagParser::Help() const {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,7 @@ class FlagParser {
   void Int(std::vector<std::string> names, std::string value_name, int64_t* out, std::string help);
   void Float(std::vector<std::string> names, std::string value_name, float* out, std::string help);
   // Bytes with an optional K/M/G suffix.
-  void Size(std::vector<std::string> names, std::string value_name, int64_t* out,
-            std::string help);
+  void Size(std::vector<std::string> names, std::string value_name, int64_t* out, std::string help);
   // A switch without a value.
   void Bool(std::vector<std::string> names, bool* out, std::string help);
 
@@ -37,6 +37,12 @@ class FlagParser {
   // (an error if nullptr). `--help`/`-h` sets help_requested().
   absl::Status Parse(int argc, char** argv, int first, std::vector<std::string>* positional);
   bool help_requested() const { return help_requested_; }
+
+  // Parse() for a subcommand's main: on a parse error prints it and returns 2;
+  // on --help prints `usage` and the flags and returns 0; otherwise nullopt
+  // (go on).
+  std::optional<int> ParseOrExit(int argc, char** argv, absl::string_view usage,
+                                 std::vector<std::string>* positional = nullptr);
   std::string Help() const;
 
   // True when the flag was given on the command line (any spelling).

@@ -62,20 +62,16 @@ int Bench(int argc, char** argv) {
   bool json = false;
   FlagParser parser("bench");
   parser.String({"-m", "--model"}, "FILE", &model_path, "GGUF model (default: the demo model)");
-  parser.Int({"-p", "--n-prompt"}, "N", &n_prompt, "prompt tokens for the prefill test, 0 = skip (default 128)");
+  parser.Int({"-p", "--n-prompt"}, "N", &n_prompt,
+             "prompt tokens for the prefill test, 0 = skip (default 128)");
   parser.Int({"-n", "--n-gen"}, "N", &n_gen, "tokens for the decode test, 0 = skip (default 64)");
   parser.Int({"-r", "--repetitions"}, "N", &reps, "repetitions of each test (default 5)");
   parser.Int({"-t", "--threads"}, "N", &threads, "threads (default: all CPUs)");
   parser.Int({"-b", "--batch-size"}, "N", &batch, "prefill batch size (default 512)");
   parser.Bool({"--json"}, &json, "print one JSON object");
-  if (absl::Status s = parser.Parse(argc, argv, 2, nullptr); !s.ok()) {
-    ReportError("bench", s);
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::printf("usage: strata bench [-m MODEL] [-p N] [-n N] [-r N] [-t N] [--json]\n\n%s",
-                parser.Help().c_str());
-    return 0;
+  if (auto exit_code = parser.ParseOrExit(
+          argc, argv, "strata bench [-m MODEL] [-p N] [-n N] [-r N] [-t N] [--json]")) {
+    return *exit_code;
   }
   if (n_prompt < 0 || n_gen < 0 || (n_prompt == 0 && n_gen == 0) || reps <= 0 || threads < 0 ||
       batch <= 0) {
@@ -128,8 +124,11 @@ int Bench(int argc, char** argv) {
     out["threads"] = (*ctx)->n_threads();
     nlohmann::json tests = nlohmann::json::array();
     for (const TestResult& r : results) {
-      tests.push_back({{"test", r.name}, {"n_prompt", r.n_prompt}, {"n_gen", r.n_gen},
-                       {"avg_ts", r.mean()}, {"stddev_ts", r.stddev()},
+      tests.push_back({{"test", r.name},
+                       {"n_prompt", r.n_prompt},
+                       {"n_gen", r.n_gen},
+                       {"avg_ts", r.mean()},
+                       {"stddev_ts", r.stddev()},
                        {"samples_ts", r.samples_tps}});
       out[r.n_prompt > 0 ? "prefill_tps" : "decode_tps"] = r.mean();
       out[r.n_prompt > 0 ? "prefill_tps_stddev" : "decode_tps_stddev"] = r.stddev();

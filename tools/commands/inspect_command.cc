@@ -51,13 +51,9 @@ int Inspect(int argc, char** argv) {
   parser.Bool({"--json"}, &json, "print one JSON object");
   parser.Bool({"--metadata"}, &show_metadata, "also list every metadata key");
   std::vector<std::string> positional;
-  if (absl::Status s = parser.Parse(argc, argv, 2, &positional); !s.ok()) {
-    ReportError("inspect", s);
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::printf("usage: strata inspect -m MODEL [--json] [--metadata]\n\n%s", parser.Help().c_str());
-    return 0;
+  if (auto exit_code = parser.ParseOrExit(
+          argc, argv, "strata inspect -m MODEL [--json] [--metadata]", &positional)) {
+    return *exit_code;
   }
   if (model_path.empty() && positional.size() == 1) model_path = positional[0];
   if (model_path.empty() || positional.size() > 1) {
@@ -111,8 +107,7 @@ int Inspect(int argc, char** argv) {
       out["runnable"] = false;
       out["error"] = std::string(model.status().message());
     }
-    std::printf("%s\n",
-                out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
 
@@ -125,11 +120,12 @@ int Inspect(int argc, char** argv) {
     const HParams& hp = m.hparams();
     std::printf("architecture:  %s (%s)%s\n", hp.arch_name.c_str(), ArchNote(hp),
                 hp.model_name.empty() ? "" : absl::StrCat(", \"", hp.model_name, "\"").c_str());
-    std::printf("hparams:       n_embd %lld, n_layer %lld, n_head %lld, n_head_kv %lld, "
-                "head_dim %lld/%lld, n_ctx_train %lld\n",
-                (long long)hp.n_embd, (long long)hp.n_layer, (long long)hp.n_head[0],
-                (long long)hp.n_head_kv[0], (long long)hp.head_dim_k, (long long)hp.head_dim_v,
-                (long long)hp.n_ctx_train);
+    std::printf(
+        "hparams:       n_embd %lld, n_layer %lld, n_head %lld, n_head_kv %lld, "
+        "head_dim %lld/%lld, n_ctx_train %lld\n",
+        (long long)hp.n_embd, (long long)hp.n_layer, (long long)hp.n_head[0],
+        (long long)hp.n_head_kv[0], (long long)hp.head_dim_k, (long long)hp.head_dim_v,
+        (long long)hp.n_ctx_train);
     if (hp.is_moe()) {
       std::printf("experts:       %lld, %lld used per token, expert FFN %lld, gating %s%s\n",
                   (long long)hp.n_expert, (long long)hp.n_expert_used, (long long)hp.n_ff_exp,

@@ -16,7 +16,8 @@ int MakeModel(int argc, char** argv) {
   int64_t n_expert = -1, n_expert_used = -1, n_ff_exp = -1, n_vocab = -1, seed = -1, threads = 0;
   bool quiet = false;
   FlagParser p("make-model");
-  p.String({"--preset"}, "NAME", &preset, "tiny | small | qwen3-30b-a3b | mixtral-8x7b (default tiny)");
+  p.String({"--preset"}, "NAME", &preset,
+           "tiny | small | qwen3-30b-a3b | mixtral-8x7b (default tiny)");
   p.String({"--arch"}, "ARCH", &arch, "llama | qwen2 | qwen3 | qwen3moe (default: the preset's)");
   p.Int({"--n-embd"}, "N", &n_embd, "embedding width");
   p.Int({"--n-layer"}, "N", &n_layer, "layers");
@@ -28,19 +29,15 @@ int MakeModel(int argc, char** argv) {
   p.Int({"--n-expert-used"}, "N", &n_expert_used, "experts used per token");
   p.Int({"--n-ff-exp"}, "N", &n_ff_exp, "width of one expert's FFN");
   p.Int({"--n-vocab"}, "N", &n_vocab, "vocabulary size (built-in byte-level BPE)");
-  p.String({"--type"}, "TYPE", &type, "type of the weight matrices: f32 f16 bf16 q8_0 q4_0 q4_k q5_k q6_k ...");
+  p.String({"--type"}, "TYPE", &type,
+           "type of the weight matrices: f32 f16 bf16 q8_0 q4_0 q4_k q5_k q6_k ...");
   p.Int({"--seed"}, "N", &seed, "seed of the random weights (default 42)");
   p.Int({"-t", "--threads"}, "N", &threads, "threads (default: all CPUs)");
   p.String({"-o", "--output"}, "FILE", &output, "output path (default <preset>-<type>.gguf)");
   p.Bool({"-q", "--quiet"}, &quiet, "no progress output");
-  if (absl::Status s = p.Parse(argc, argv, 2, nullptr); !s.ok()) {
-    ReportError("make-model", s);
-    return 2;
-  }
-  if (p.help_requested()) {
-    std::printf("usage: strata make-model [--preset NAME] [hyper-parameters] [--type T] -o FILE\n\n%s",
-                p.Help().c_str());
-    return 0;
+  if (auto exit_code = p.ParseOrExit(
+          argc, argv, "strata make-model [--preset NAME] [hyper-parameters] [--type T] -o FILE")) {
+    return *exit_code;
   }
   auto spec = PresetSpec(preset);
   if (!spec.ok()) {

@@ -50,8 +50,10 @@ struct RunFlags {
 void Register(FlagParser& p, RunFlags& f) {
   p.String({"-m", "--model"}, "FILE", &f.model, "GGUF model (default: the built-in demo model)");
   p.String({"-p", "--prompt"}, "TEXT", &f.prompt, "prompt text");
-  p.String({"-f", "--file"}, "FILE", &f.prompt_file, "read the prompt from a file (its exact bytes)");
-  p.Int({"-n", "--n-predict"}, "N", &f.n_predict, "tokens to generate, -1 = until end of text (default -1)");
+  p.String({"-f", "--file"}, "FILE", &f.prompt_file,
+           "read the prompt from a file (its exact bytes)");
+  p.Int({"-n", "--n-predict"}, "N", &f.n_predict,
+        "tokens to generate, -1 = until end of text (default -1)");
   p.Int({"-t", "--threads"}, "N", &f.threads, "threads (default: all CPUs)");
   p.Int({"-c", "--ctx-size"}, "N", &f.ctx_size, "context size, 0 = the model's (default 4096)");
   p.Int({"-b", "--batch-size"}, "N", &f.batch_size, "prompt tokens per forward pass (default 512)");
@@ -60,7 +62,8 @@ void Register(FlagParser& p, RunFlags& f) {
   p.Float({"--top-p"}, "P", &f.top_p, "top-p sampling, 1 = off (default 0.95)");
   p.Float({"--min-p"}, "P", &f.min_p, "min-p sampling, 0 = off (default 0.05)");
   p.Float({"--repeat-penalty"}, "X", &f.repeat_penalty, "repetition penalty, 1 = off (default 1)");
-  p.Int({"--repeat-last-n"}, "N", &f.repeat_last_n, "penalty window, 0 = off, -1 = context (default 64)");
+  p.Int({"--repeat-last-n"}, "N", &f.repeat_last_n,
+        "penalty window, 0 = off, -1 = context (default 64)");
   p.Float({"--presence-penalty"}, "X", &f.presence_penalty, "presence penalty (default 0)");
   p.Float({"--frequency-penalty"}, "X", &f.frequency_penalty, "frequency penalty (default 0)");
   p.Int({"-s", "--seed"}, "N", &f.seed, "RNG seed, -1 = random (default -1)");
@@ -119,14 +122,9 @@ int Run(int argc, char** argv) {
   RunFlags flags;
   FlagParser parser("run");
   Register(parser, flags);
-  if (absl::Status s = parser.Parse(argc, argv, 2, nullptr); !s.ok()) {
-    ReportError("run", s);
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::printf("usage: strata run [-m MODEL] [-p PROMPT | -f FILE] [flags]\n\n%s",
-                parser.Help().c_str());
-    return 0;
+  if (auto exit_code =
+          parser.ParseOrExit(argc, argv, "strata run [-m MODEL] [-p PROMPT | -f FILE] [flags]")) {
+    return *exit_code;
   }
   if (absl::Status s = ValidateFlags(flags, parser); !s.ok()) {
     ReportError("run", s);
@@ -161,7 +159,8 @@ int Run(int argc, char** argv) {
 
   auto sampling_params = ToSamplingParams(flags, (*context)->n_ctx());
   if (!sampling_params.ok()) return ReportError("run", sampling_params.status());
-  auto chain = sampling::MakeSamplerChain(*sampling_params, static_cast<int32_t>(tokenizer.n_vocab()));
+  auto chain =
+      sampling::MakeSamplerChain(*sampling_params, static_cast<int32_t>(tokenizer.n_vocab()));
   if (!chain.ok()) return ReportError("run", chain.status());
 
   const std::vector<int32_t> prompt_ids =
@@ -170,10 +169,10 @@ int Run(int argc, char** argv) {
     return ReportError("run", absl::InvalidArgumentError("the prompt is empty (give -p or -f)"));
   }
   if (static_cast<int64_t>(prompt_ids.size()) > (*context)->n_ctx()) {
-    return ReportError("run", absl::InvalidArgumentError(absl::StrCat(
-                                  "the prompt is ", prompt_ids.size(),
-                                  " tokens, longer than the context size ", (*context)->n_ctx(),
-                                  " (raise -c)")));
+    return ReportError(
+        "run", absl::InvalidArgumentError(absl::StrCat("the prompt is ", prompt_ids.size(),
+                                                       " tokens, longer than the context size ",
+                                                       (*context)->n_ctx(), " (raise -c)")));
   }
 
   std::signal(SIGINT, OnSigint);
@@ -186,9 +185,9 @@ int Run(int argc, char** argv) {
   absl::Status dump_status;
   if (!flags.dump_logits.empty()) {
     gen_options.on_prompt_logits = [&](absl::Span<const float> logits) {
-      dump_status = WriteFileBytes(
-          flags.dump_logits, absl::string_view(reinterpret_cast<const char*>(logits.data()),
-                                                logits.size() * sizeof(float)));
+      dump_status = WriteFileBytes(flags.dump_logits,
+                                   absl::string_view(reinterpret_cast<const char*>(logits.data()),
+                                                     logits.size() * sizeof(float)));
     };
   }
 
