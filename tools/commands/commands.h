@@ -10,6 +10,7 @@ int RunCommand(int argc, char** argv);
 int InspectCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
 int MakeModelCommand(int argc, char** argv);
+int ReplayCommand(int argc, char** argv);
 
 }  // namespace strata::cli
 
