@@ -21,6 +21,9 @@ struct TensorView {
   DType type = DType::kF32;
   std::array<int64_t, kMaxDims> ne = {1, 1, 1, 1};
   const uint8_t* data = nullptr;
+  // Where the bytes live in the model file (0: not bound from a file). Views
+  // of tiered weights carry only this until a pinned block resolves `data`.
+  uint64_t file_offset = 0;
 
   int64_t row_bytes() const { return RowBytes(type, ne[0]); }
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }
@@ -31,7 +34,9 @@ struct TensorView {
   TensorView Slice2(int64_t i2) const {
     TensorView v = *this;
     v.ne = {ne[0], ne[1], 1, 1};
-    v.data = data + i2 * ne[1] * row_bytes();
+    const int64_t offset = i2 * ne[1] * row_bytes();
+    if (data != nullptr) v.data = data + offset;
+    if (file_offset != 0) v.file_offset = file_offset + offset;
     return v;
   }
   const float* f32() const { return reinterpret_cast<const float*>(data); }

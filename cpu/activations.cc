@@ -3,9 +3,42 @@
 #include <limits>
 
 namespace strata::cpu {
+namespace {
+
+constexpr int kChunk = 16;  // Floats per AVX-512 register.
+
+// ggml_v_expf, AVX-512 version: n = round(x / ln 2), b = x - n ln 2 in two
+// fused steps, exp(b) by a fused polynomial, times 2^n; |n| > 192 saturates.
+float VectorExpf(float x) {
+  const float r = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, r);
+  const float n = z - r;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                    std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : std::numeric_limits<float>::infinity();
+  return std::ldexp(j, static_cast<int>(n));
+}
+
+// _mm512_reduce_add_ps: halves added pairwise down to one element.
+float ReduceChunk(float* v) {
+  for (int width = kChunk / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) v[l] += v[l + width];
+  }
+  return v[0];
+}
+
+}  // namespace
 
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
+  const int64_t n_chunked = n - n % kChunk;
+  for (int64_t i = 0; i < n_chunked; ++i) {
+    const float x = gate[i];
+    out[i] = (x / (1.0f + VectorExpf(0.0f - x))) * up[i];  // ggml_v_silu(x) * up.
+  }
+  for (int64_t i = n_chunked; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
 }
 
 void Softmax(float* x, int64_t n, float scale) {
@@ -15,13 +48,18 @@ void Softmax(float* x, int64_t n, float scale) {
     max = x[i] > max ? x[i] : max;
   }
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float e = std::exp(x[i] - max);
-    x[i] = e;
-    sum += e;
+  int64_t i = 0;
+  for (; i + kChunk <= n; i += kChunk) {
+    float chunk[kChunk];
+    for (int l = 0; l < kChunk; ++l) chunk[l] = x[i + l] = VectorExpf(x[i + l] - max);
+    sum += ReduceChunk(chunk);
+  }
+  for (; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
   }
   const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+  for (i = 0; i < n; ++i) x[i] *= inv;
 }
 
 }  // namespace strata::cpu

@@ -4,8 +4,14 @@
 //   out = softmax(scale * K q) V
 // K and V rows are `kv_stride` floats apart (the cache interleaves KV heads:
 // [pos][kv_head][head_dim]). This is the plain reference algorithm; the
-// flash-decoding split for long contexts builds on it. Pure function; the
-// caller provides `scores` scratch of n_kv floats.
+// flash-decoding split for long contexts builds on it. Pure function.
+//
+// The arithmetic follows llama.cpp's (non-flash) attention bit for bit: both
+// products are ggml_vec_dot_f32 dot products (cpu/quant_kernels.h, F32), the
+// softmax is cpu::Softmax, and like llama.cpp we attend over a KV view of
+// `kv_len` cells, the positions from n_kv on masked: the padding changes
+// nothing mathematically but decides the summation order of the second
+// product, and so its last-bit rounding.
 #ifndef STRATA_CPU_ATTENTION_H_
 #define STRATA_CPU_ATTENTION_H_
 
@@ -19,11 +25,14 @@ struct AttentionShape {
   int64_t kv_stride_k = 0;  // Floats between consecutive positions in K.
   int64_t kv_stride_v = 0;  // Likewise in V.
   float scale = 1.0f;
+  // Length of the (masked) KV view; values below n_kv mean n_kv.
+  int64_t kv_len = 0;
 };
 
 // q: [head_dim_k]; k: first K row of this KV head; v: first V row; out: [head_dim_v].
+// `scratch` holds 2 * max(n_kv, shape.kv_len) floats.
 void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
-                   int64_t n_kv, float* scores, float* out);
+                   int64_t n_kv, float* scratch, float* out);
 
 }  // namespace strata::cpu
 

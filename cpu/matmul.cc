@@ -58,6 +58,13 @@ void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* 
   const int64_t n_tokens = x.n_tokens();
   const int64_t w_row_bytes = w.row_bytes();
   const int n_threads = pool != nullptr ? pool->n_threads() : 1;
+  // llama.cpp multiplies a batch of two or more activation rows with
+  // llamafile's sgemm when it has a kernel for the shape, one row with
+  // vec_dot; for F32 weights the two add in different orders.
+  float (*vec_dot)(int64_t, const void*, const void*) = kernels.vec_dot;
+  if (kernels.vec_dot_batch != nullptr && n_tokens >= 2 && k % 16 == 0 && rows % 4 == 0) {
+    vec_dot = kernels.vec_dot_batch;
+  }
 
   // Row tiles: enough tasks to balance, each large enough to amortise scheduling.
   int64_t row_tile = rows / (8 * n_threads);
@@ -75,7 +82,7 @@ void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* 
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* w_row = w.data + r * w_row_bytes;
       for (int64_t t = t0; t < t1; ++t) {
-        y[t * y_stride + r] = kernels.vec_dot(k, w_row, x.row(t));
+        y[t * y_stride + r] = vec_dot(k, w_row, x.row(t));
       }
     }
   };

@@ -110,8 +110,8 @@ TEST(AttentionTest, MatchesDefinitionWithStridedCache) {
   const auto k = RandomVector(n_kv * stride, 9);
   const auto v = RandomVector(n_kv * stride, 10);
   AttentionShape shape{hd, hd, stride, stride, 0.25f};
-  std::vector<float> scores(n_kv), out(hd);
-  AttendOneHead(shape, q.data(), k.data() + hd, v.data() + hd, n_kv, scores.data(), out.data());
+  std::vector<float> scratch(2 * n_kv), out(hd);
+  AttendOneHead(shape, q.data(), k.data() + hd, v.data() + hd, n_kv, scratch.data(), out.data());
   std::vector<double> p(n_kv);
   double max = -INFINITY, sum = 0;
   for (int64_t j = 0; j < n_kv; ++j) {

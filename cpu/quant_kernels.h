@@ -31,6 +31,11 @@ struct QuantKernels {
   // Returns sum_i w[i] * a[i], w a row of `type`, a a row of `vec_dot_type`.
   // nullptr for activation-only formats (Q8_1, Q8_K).
   float (*vec_dot)(int64_t n, const void* w, const void* a);
+  // The same sum in the order llama.cpp uses when it multiplies two or more
+  // activation rows at once (llamafile's sgemm), where that order differs
+  // from vec_dot's; valid when n % 16 == 0 and the matrix has a multiple of
+  // 4 rows (otherwise llama.cpp falls back to vec_dot). nullptr: use vec_dot.
+  float (*vec_dot_batch)(int64_t n, const void* w, const void* a) = nullptr;
 };
 
 // The scalar reference kernels (cpu/reference/): the ground truth every

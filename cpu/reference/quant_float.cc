@@ -5,7 +5,9 @@
 // halves or two bfloat16s are exact in float, so the only rounding is in the
 // float accumulation, which uses kLanes independent partial sums (what SIMD
 // code does, and what lets the compiler vectorise without reassociating).
+// F32 dots instead follow llama.cpp's order exactly (see VecDotF32).
 // Pure functions, thread-safe.
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -18,6 +20,15 @@ namespace {
 
 constexpr int kDotLanes = 16;
 
+// Pairwise reduction of the lanes, halves added down to one lane (the order
+// of _mm512_reduce_add_ps).
+inline float Reduce16(float* acc) {
+  for (int width = kDotLanes / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
+  }
+  return acc[0];
+}
+
 // sum_i Load(w, i) * Load(a, i), accumulated in kDotLanes float partial sums.
 template <typename T, float (*Load)(T)>
 float LaneDot(int64_t n, const T* __restrict w, const T* __restrict a) {
@@ -27,14 +38,8 @@ float LaneDot(int64_t n, const T* __restrict w, const T* __restrict a) {
     for (int l = 0; l < kDotLanes; ++l) acc[l] += Load(w[i + l]) * Load(a[i + l]);
   }
   for (int64_t i = n_main; i < n; ++i) acc[i - n_main] += Load(w[i]) * Load(a[i]);
-  // Pairwise reduction of the lanes.
-  for (int width = kDotLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-  }
-  return acc[0];
+  return Reduce16(acc);
 }
-
-inline float LoadF32(float x) { return x; }
 
 }  // namespace
 
@@ -46,8 +51,46 @@ void QuantizeRowF32(const float* src, void* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
+// F32 dot products follow llama.cpp (AVX-512 build) bit for bit, because
+// they feed the MoE router and attention: ggml_vec_dot_f32 runs four 16-lane
+// fused multiply-add accumulators over steps of 64 elements, adds them as
+// (0 + 2) + (1 + 3), reduces the lanes, then adds the remaining elements one
+// by one (multiply, then add).
 float VecDotF32(int64_t n, const void* w, const void* a) {
-  return LaneDot<float, LoadF32>(n, static_cast<const float*>(w), static_cast<const float*>(a));
+  const float* __restrict x = static_cast<const float*>(w);
+  const float* __restrict y = static_cast<const float*>(a);
+  const int64_t n_main = n - n % (4 * kDotLanes);
+  float acc[4][kDotLanes] = {};
+  for (int64_t i = 0; i < n_main; i += 4 * kDotLanes) {
+    for (int j = 0; j < 4; ++j) {
+      for (int l = 0; l < kDotLanes; ++l) {
+        const int64_t e = i + j * kDotLanes + l;
+        acc[j][l] = std::fma(x[e], y[e], acc[j][l]);
+      }
+    }
+  }
+  for (int l = 0; l < kDotLanes; ++l) {
+    acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+  }
+  float sum = Reduce16(acc[0]);
+  for (int64_t i = n_main; i < n; ++i) {
+    const float product = x[i] * y[i];
+    sum += product;
+  }
+  return sum;
+}
+
+// llamafile's tinyBLAS (what llama.cpp uses for F32 weights when two or more
+// activation rows are multiplied at once): one 16-lane fused multiply-add
+// accumulator over the whole row, then the lane reduction. n % 16 == 0.
+float VecDotF32Batch(int64_t n, const void* w, const void* a) {
+  const float* __restrict x = static_cast<const float*>(w);
+  const float* __restrict y = static_cast<const float*>(a);
+  float acc[kDotLanes] = {};
+  for (int64_t i = 0; i < n; i += kDotLanes) {
+    for (int l = 0; l < kDotLanes; ++l) acc[l] = std::fma(x[i + l], y[i + l], acc[l]);
+  }
+  return Reduce16(acc);
 }
 
 void DequantizeRowF16(const void* src, float* dst, int64_t n) {

@@ -9,7 +9,10 @@
 // sub-block an exact integer sum of code * activation products, times the
 // sub-block's integer scale, summed in int32; the weights' mins (Q2_K, Q4_K,
 // Q5_K) fold in through the Q8_K block sums, sum_j min_j * bsum_j; only the
-// two resulting integers per super-block are scaled in float.
+// resulting integers are scaled in float. Q4_K and Q6_K, which llama.cpp's
+// Q4_K_M files use, split those integers and scale them in the order of
+// llama.cpp's x86 kernels (AccumulateLanes), so their results are
+// bit-identical to llama.cpp's.
 // Pure functions, thread-safe.
 #include <cmath>
 #include <cstdint>
@@ -220,7 +223,8 @@ void DequantizeRowQ4_K(const void* src, float* dst, int64_t n) {
 
 namespace {
 
-// Shared by Q4_K and Q5_K, which differ only in how the codes are unpacked.
+// Q5_K's dot product: exact per-sub-block integer sums, scaled in float once
+// per super-block (not yet in llama.cpp's x86 lane order, unlike Q4_K/Q6_K).
 inline float DotK4Block(const uint8_t* q, const uint8_t* packed_scales, uint16_t d16,
                         uint16_t dmin16, const BlockQ8_K& y) {
   int sc[8], m[8];
@@ -240,16 +244,35 @@ inline float DotK4Block(const uint8_t* q, const uint8_t* packed_scales, uint16_t
 
 }  // namespace
 
+// In the order of llama.cpp's AVX2 kernel (see AccumulateLanes): the scaled
+// code products in eight int32 lanes, fused into eight float accumulators by
+// d; the mins term in four more, lane m holding sub-blocks 2m and 2m + 1,
+// fused by -dmin; the two sums added at the end.
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
+  float acc_min[4] = {};
   for (int64_t i = 0; i < n / kQK; ++i) {
     uint8_t q[kQK];
     UnpackQ4K(x[i].qs, q);
-    sum += DotK4Block(q, x[i].scales, x[i].d, x[i].dmin, y[i]);
+    int sc[8], m[8];
+    UnpackScalesMinsK4(x[i].scales, sc, m);
+    int32_t p[kQK];
+    for (int e = 0; e < kQK; ++e) p[e] = sc[e / 32] * static_cast<int32_t>(q[e]) * y[i].qs[e];
+    int32_t lanes[kAccLanes] = {};
+    for (int g = 0; g < kQK; g += 32) AddGroupToLanes(p + g, lanes);
+    AccumulateLanes(y[i].d * LoadHalf(x[i].d), lanes, acc);
+    const float dmin = -y[i].d * LoadHalf(x[i].dmin);
+    for (int l = 0; l < 4; ++l) {
+      int32_t mins = 0;
+      for (int j = 2 * l; j < 2 * l + 2; ++j) {
+        mins += m[j] * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
+      }
+      acc_min[l] = std::fma(dmin, static_cast<float>(mins), acc_min[l]);
+    }
   }
-  return sum;
+  return SumAccLanes(acc) + ((acc_min[0] + acc_min[2]) + (acc_min[1] + acc_min[3]));
 }
 
 // ---- Q5_K -------------------------------------------------------------------
@@ -292,20 +315,31 @@ void DequantizeRowQ6_K(const void* src, float* dst, int64_t n) {
   }
 }
 
+// In the order of llama.cpp's AVX2 kernel (see AccumulateLanes), which
+// multiplies the unsigned codes 0..63 and takes the -32 offset off afterwards
+// through the Q8_K block sums, lane m losing 32 * (sums of the 16-element
+// groups 2m and 2m + 1, each times its scale). The integer total is the
+// same, but how it splits over the lanes decides the float rounding.
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
   for (int64_t i = 0; i < n / kQK; ++i) {
     int8_t q[kQK];
     UnpackQ6K(x[i], q);
-    int32_t dots[16];
-    SubBlockDots<16>(q, y[i].qs, dots);
-    int32_t isum = 0;
-    for (int j = 0; j < 16; ++j) isum += x[i].scales[j] * dots[j];
-    sum += (LoadHalf(x[i].d) * y[i].d) * static_cast<float>(isum);
+    int32_t p[kQK];
+    for (int e = 0; e < kQK; ++e) {
+      p[e] = x[i].scales[e / 16] * (static_cast<int32_t>(q[e]) + 32) * y[i].qs[e];
+    }
+    int32_t lanes[kAccLanes] = {};
+    for (int g = 0; g < kQK; g += 32) AddGroupToLanes(p + g, lanes);
+    for (int l = 0; l < kAccLanes; ++l) {
+      lanes[l] -= 32 * (y[i].bsums[2 * l] * x[i].scales[2 * l] +
+                        y[i].bsums[2 * l + 1] * x[i].scales[2 * l + 1]);
+    }
+    AccumulateLanes(y[i].d * LoadHalf(x[i].d), lanes, acc);
   }
-  return sum;
+  return SumAccLanes(acc);
 }
 
 // ---- Q8_K (activations only) ------------------------------------------------

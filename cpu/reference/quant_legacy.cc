@@ -2,8 +2,9 @@
 // Q8_0 and the activation format Q8_1.
 //
 // Dot products follow ggml: the activation row is already quantized (Q8_0 for
-// Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1); each block contributes an exact int32
-// sum of products, scaled by the two F16 scales in float, plus for the offset
+// Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1); each block contributes exact int32
+// sums of products, scaled by the two F16 scales in float and accumulated in
+// the order of llama.cpp's x86 kernels (AccumulateLanes), plus for the offset
 // formats m_w * s_a (s_a = d_a * sum(q_a), precomputed by the Q8_1 quantizer).
 // The Q8_0/Q8_1 quantizers reproduce ggml's x86 activation quantizer exactly
 // (see QuantizeRowQ8_0), because that is what our logits are compared with.
@@ -66,11 +67,14 @@ inline void PackFiveBit(const uint8_t* __restrict q, uint8_t* __restrict qs,
   std::memcpy(qh_bytes, &qh, sizeof(qh));
 }
 
-// sum_j (q[j] - bias) * a[j] over one block, exactly.
-inline int32_t BlockDot(const uint8_t* __restrict q, int bias, const int8_t* __restrict a) {
-  int32_t sum = 0;
-  for (int j = 0; j < kQK; ++j) sum += (static_cast<int32_t>(q[j]) - bias) * a[j];
-  return sum;
+// sum_j (q[j] - bias) * a[j] over one block, exactly, split into the eight
+// int32 lanes of llama.cpp's x86 kernels (see AccumulateLanes).
+inline void BlockDotLanes(const uint8_t* __restrict q, int bias, const int8_t* __restrict a,
+                          int32_t* __restrict lanes) {
+  int32_t p[kQK];
+  for (int j = 0; j < kQK; ++j) p[j] = (static_cast<int32_t>(q[j]) - bias) * a[j];
+  for (int l = 0; l < kAccLanes; ++l) lanes[l] = 0;
+  AddGroupToLanes(p, lanes);
 }
 
 // Codes q in [0, 2 * nmax) for x ≈ d * (q - nmax): the symmetric formats.
@@ -145,14 +149,15 @@ void QuantizeRowQ4_0(const float* src, void* dst, int64_t n) {
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
   for (int64_t b = 0; b < n / kQK; ++b) {
     uint8_t q[kQK];
     UnpackNibbles(x[b].qs, q);
-    const int32_t isum = BlockDot(q, 8, y[b].qs);
-    sum += static_cast<float>(isum) * (LoadHalf(x[b].d) * LoadHalf(y[b].d));
+    int32_t lanes[kAccLanes];
+    BlockDotLanes(q, 8, y[b].qs, lanes);
+    AccumulateLanes(LoadHalf(x[b].d) * LoadHalf(y[b].d), lanes, acc);
   }
-  return sum;
+  return SumAccLanes(acc);
 }
 
 // ---- Q4_1 -------------------------------------------------------------------
@@ -178,18 +183,23 @@ void QuantizeRowQ4_1(const float* src, void* dst, int64_t n) {
   }
 }
 
+// The offset term m_w * s_a accumulates separately, in plain float
+// (multiply, then add), and joins the lane sum at the end, as in llama.cpp.
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
+  float offsets = 0.0f;
   for (int64_t b = 0; b < n / kQK; ++b) {
     uint8_t q[kQK];
     UnpackNibbles(x[b].qs, q);
-    const int32_t isum = BlockDot(q, 0, y[b].qs);
-    sum += static_cast<float>(isum) * (LoadHalf(x[b].d) * LoadHalf(y[b].d)) +
-           LoadHalf(x[b].m) * LoadHalf(y[b].s);
+    int32_t lanes[kAccLanes];
+    BlockDotLanes(q, 0, y[b].qs, lanes);
+    AccumulateLanes(LoadHalf(x[b].d) * LoadHalf(y[b].d), lanes, acc);
+    const float offset = LoadHalf(x[b].m) * LoadHalf(y[b].s);
+    offsets += offset;
   }
-  return sum;
+  return SumAccLanes(acc) + offsets;
 }
 
 // ---- Q5_0 -------------------------------------------------------------------
@@ -217,14 +227,15 @@ void QuantizeRowQ5_0(const float* src, void* dst, int64_t n) {
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ5_0* x = static_cast<const BlockQ5_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
   for (int64_t b = 0; b < n / kQK; ++b) {
     uint8_t q[kQK];
     UnpackFiveBit(x[b].qs, x[b].qh, q);
-    const int32_t isum = BlockDot(q, 16, y[b].qs);
-    sum += static_cast<float>(isum) * (LoadHalf(x[b].d) * LoadHalf(y[b].d));
+    int32_t lanes[kAccLanes];
+    BlockDotLanes(q, 16, y[b].qs, lanes);
+    AccumulateLanes(LoadHalf(x[b].d) * LoadHalf(y[b].d), lanes, acc);
   }
-  return sum;
+  return SumAccLanes(acc);
 }
 
 // ---- Q5_1 -------------------------------------------------------------------
@@ -253,15 +264,18 @@ void QuantizeRowQ5_1(const float* src, void* dst, int64_t n) {
 float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a) {
   const BlockQ5_1* x = static_cast<const BlockQ5_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
+  float offsets = 0.0f;
   for (int64_t b = 0; b < n / kQK; ++b) {
     uint8_t q[kQK];
     UnpackFiveBit(x[b].qs, x[b].qh, q);
-    const int32_t isum = BlockDot(q, 0, y[b].qs);
-    sum += static_cast<float>(isum) * (LoadHalf(x[b].d) * LoadHalf(y[b].d)) +
-           LoadHalf(x[b].m) * LoadHalf(y[b].s);
+    int32_t lanes[kAccLanes];
+    BlockDotLanes(q, 0, y[b].qs, lanes);
+    AccumulateLanes(LoadHalf(x[b].d) * LoadHalf(y[b].d), lanes, acc);
+    const float offset = LoadHalf(x[b].m) * LoadHalf(y[b].s);
+    offsets += offset;
   }
-  return sum;
+  return SumAccLanes(acc) + offsets;
 }
 
 // ---- Q8_0 -------------------------------------------------------------------
@@ -289,13 +303,15 @@ void QuantizeRowQ8_0(const float* src, void* dst, int64_t n) {
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
-  float sum = 0.0f;
+  float acc[kAccLanes] = {};
   for (int64_t b = 0; b < n / kQK; ++b) {
-    int32_t isum = 0;
-    for (int j = 0; j < kQK; ++j) isum += static_cast<int32_t>(x[b].qs[j]) * y[b].qs[j];
-    sum += static_cast<float>(isum) * (LoadHalf(x[b].d) * LoadHalf(y[b].d));
+    int32_t p[kQK];
+    for (int j = 0; j < kQK; ++j) p[j] = static_cast<int32_t>(x[b].qs[j]) * y[b].qs[j];
+    int32_t lanes[kAccLanes] = {};
+    AddGroupToLanes(p, lanes);
+    AccumulateLanes(LoadHalf(x[b].d) * LoadHalf(y[b].d), lanes, acc);
   }
-  return sum;
+  return SumAccLanes(acc);
 }
 
 // ---- Q8_1 (activations only) ------------------------------------------------

@@ -1,4 +1,5 @@
 // Self-attention block of the Llama-family decoders.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -83,13 +84,18 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   shape.scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
   const int group = n_head / n_head_kv;
   const int64_t n_ctx = kv_.n_ctx();
+  // llama.cpp attends over its cache padded to a multiple of 256 cells (at
+  // least 256, at most the cache size) so that graphs can be reused; the
+  // padding is masked, but it sets the summation order (see cpu/attention.h).
+  constexpr int64_t kKvPad = 256;
+  shape.kv_len = std::min(n_ctx, std::max(kKvPad, (pos0_ + n + kKvPad - 1) / kKvPad * kKvPad));
   auto attend = [&](int64_t task, int thread) {
     const int64_t t = task / n_head;
     const int h = static_cast<int>(task % n_head);
     const int kvh = h / group;
     cpu::AttendOneHead(shape, buf_.q.data() + t * q_dim + h * hd_k, kv_.k(il, 0) + kvh * hd_k,
                        kv_.v(il, 0) + kvh * hd_v, pos0_ + t + 1,
-                       buf_.scores.data() + thread * n_ctx,
+                       buf_.scores.data() + thread * 2 * n_ctx,
                        buf_.attn.data() + t * o_dim + h * hd_v);
   };
   pool_->ParallelFor(n * n_head, attend);

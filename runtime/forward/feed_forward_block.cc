@@ -19,7 +19,8 @@ void SwiGluFfn(const TensorView& gate, const TensorView& up, const TensorView& d
     act->Quantize(cpu::ActivationTypeFor(up.type), x, m, up.ne[0], pool);
   }
   cpu::MatMulQuantized(up, *act, up_out, n_ff, pool);
-  cpu::SwiGlu(h, up_out, m * n_ff, h);
+  // Row by row: llama.cpp's SwiGLU restarts its 16-element chunks per row.
+  for (int64_t t = 0; t < m; ++t) cpu::SwiGlu(h + t * n_ff, up_out + t * n_ff, n_ff, h + t * n_ff);
   cpu::MatMul(down, h, m, out, act, pool);
 }
 

@@ -29,7 +29,7 @@ ForwardBuffers::ForwardBuffers(const HParams& hp, int64_t max_tokens_in, int64_t
   attn.resize(n * max_head * hp.head_dim_v);
   rope_cos.resize(n * hp.n_rot / 2);
   rope_sin.resize(n * hp.n_rot / 2);
-  scores.resize(static_cast<int64_t>(n_threads) * n_ctx);
+  scores.resize(static_cast<int64_t>(n_threads) * 2 * n_ctx);
   ffn_gate.resize(n * n_ff);
   ffn_up.resize(n * n_ff);
   if (hp.is_moe()) {
@@ -68,6 +68,13 @@ void ForwardPass::AddToResidual() {
   float* x = buf_.x.data();
   const float* out = buf_.out.data();
   for (int64_t i = 0; i < n; ++i) x[i] += out[i];
+}
+
+void ForwardPass::KeepOutputRows() {
+  if (logits_mode_ != LogitsMode::kLast || n_tokens_ <= 1) return;
+  std::memmove(buf_.x.data(), buf_.x.data() + (n_tokens_ - 1) * hp_.n_embd,
+               hp_.n_embd * sizeof(float));
+  n_tokens_ = 1;
 }
 
 void ForwardPass::Logits() {

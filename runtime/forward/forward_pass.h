@@ -3,10 +3,11 @@
 //
 // An architecture's forward function (runtime/models/<arch>.cc) calls the
 // blocks in order: Embed, then per layer Norm → SelfAttention → AddToResidual
-// → Norm → FeedForward or MixtureOfExperts → AddToResidual, then Logits. Each
-// block reads `xb` (the normed input) and writes `out`, the way llama2.c's
-// run.c reads. Buffers are sized once for the largest batch (ForwardBuffers)
-// and reused. Not thread-safe; the blocks parallelise internally on the pool.
+// (→ KeepOutputRows in the last layer) → Norm → FeedForward or
+// MixtureOfExperts → AddToResidual, then Logits. Each block reads `xb` (the
+// normed input) and writes `out`, the way llama2.c's run.c reads. Buffers are
+// sized once for the largest batch (ForwardBuffers) and reused. Not
+// thread-safe; the blocks parallelise internally on the pool.
 #ifndef STRATA_RUNTIME_FORWARD_FORWARD_PASS_H_
 #define STRATA_RUNTIME_FORWARD_FORWARD_PASS_H_
 
@@ -37,7 +38,7 @@ struct ForwardBuffers {
   std::vector<float> attn;              // [max_tokens, n_head * head_dim_v]
   std::vector<float> rope_cos;          // [max_tokens, n_rot / 2]
   std::vector<float> rope_sin;          // [max_tokens, n_rot / 2]
-  std::vector<float> scores;            // [n_threads, n_ctx] attention weights
+  std::vector<float> scores;            // [n_threads, 2 * n_ctx] attention scratch
   std::vector<float> ffn_gate;          // [max_tokens, max(n_ff, n_ff_exp)]
   std::vector<float> ffn_up;            // [max_tokens, max(n_ff, n_ff_exp)]
   std::vector<float> router;            // [max_tokens, n_expert]
@@ -77,6 +78,11 @@ class ForwardPass {
   void MixtureOfExperts(int64_t il);
   // x += out.
   void AddToResidual();
+  // Drops the tokens whose logits are not wanted (with LogitsMode::kLast, all
+  // but the last), as llama.cpp does after the last layer's attention
+  // (inp_out_ids): the last feed-forward block then runs on those rows only,
+  // which also decides which kernels llama.cpp's matmuls use for F32 weights.
+  void KeepOutputRows();
   // logits = W_out · RMSNorm(x) for the last token (or all, per LogitsMode).
   void Logits();
 

@@ -24,6 +24,7 @@ void ForwardLlama(ForwardPass& pass) {
     pass.Norm(w.attn_norm);
     pass.SelfAttention(il, {.qk_norm = false});
     pass.AddToResidual();
+    if (il == hp.n_layer - 1) pass.KeepOutputRows();
     pass.Norm(w.ffn_norm);
     if (hp.is_moe()) {
       pass.MixtureOfExperts(il);

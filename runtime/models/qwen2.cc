@@ -21,6 +21,7 @@ void ForwardQwen2(ForwardPass& pass) {
     pass.Norm(w.attn_norm);
     pass.SelfAttention(il, {.qk_norm = false});  // q/k/v biases are bound, so applied.
     pass.AddToResidual();
+    if (il == hp.n_layer - 1) pass.KeepOutputRows();
     pass.Norm(w.ffn_norm);
     pass.FeedForward(il);
     pass.AddToResidual();

@@ -23,6 +23,7 @@ void ForwardQwen3Moe(ForwardPass& pass) {
     pass.Norm(w.attn_norm);
     pass.SelfAttention(il, {.qk_norm = true});
     pass.AddToResidual();
+    if (il == hp.n_layer - 1) pass.KeepOutputRows();
     pass.Norm(w.ffn_norm);
     pass.MixtureOfExperts(il);
     pass.AddToResidual();

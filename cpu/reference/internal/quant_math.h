@@ -7,6 +7,7 @@
 #define STRATA_CPU_REFERENCE_INTERNAL_QUANT_MATH_H_
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 
@@ -103,6 +104,42 @@ inline void PackScalesQ3K(const int* scales, uint8_t* packed) {
     packed[j % 8] |= static_cast<uint8_t>((biased & 0x0F) << (j < 8 ? 0 : 4));
     packed[8 + j % 4] |= static_cast<uint8_t>((biased >> 4) << (2 * (j / 4)));
   }
+}
+
+// ---- llama.cpp's x86 accumulation order for the quantized dot products ----
+//
+// llama.cpp's x86 kernels (the AVX2 / AVX-512 vec_dot functions, and
+// llamafile's tinyBLAS for Q4_0/Q5_0/Q8_0, which adds in the same order)
+// hold a block's integer products in eight int32 lanes, lane l summing the
+// elements 4l..4l+3 of each 32-element group; convert the lanes to float;
+// accumulate them over the blocks with a fused multiply-add by the block's
+// float scale into eight float accumulators; and reduce those as
+// hsum_float_8 does. We follow the same order so that our dot products are
+// bit-identical to llama.cpp's: activations are re-quantized before every
+// matmul, so a one-ulp difference that moves a value across a rounding
+// boundary of a Q8_0 code turns into a ~1e-2 logit difference a few layers
+// on. std::fma is exact (it is a libm call on baseline x86-64, so these
+// loops do not vectorise; the integer work does).
+constexpr int kAccLanes = 8;
+
+// Adds the integer products p[0..32) of one 32-element group to the lanes:
+// lane l gets p[4l .. 4l + 3].
+inline void AddGroupToLanes(const int32_t* __restrict p, int32_t* __restrict lanes) {
+  for (int l = 0; l < kAccLanes; ++l) {
+    lanes[l] += (p[4 * l] + p[4 * l + 1]) + (p[4 * l + 2] + p[4 * l + 3]);
+  }
+}
+
+// acc[l] = fma(d, lanes[l], acc[l]).
+inline void AccumulateLanes(float d, const int32_t* lanes, float* acc) {
+  for (int l = 0; l < kAccLanes; ++l) acc[l] = std::fma(d, static_cast<float>(lanes[l]), acc[l]);
+}
+
+// hsum_float_8: ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7)).
+inline float SumAccLanes(const float* acc) {
+  float r[4];
+  for (int l = 0; l < 4; ++l) r[l] = acc[l] + acc[l + 4];
+  return (r[0] + r[2]) + (r[1] + r[3]);
 }
 
 }  // namespace strata::cpu::reference

@@ -16,6 +16,7 @@ namespace strata::cpu::reference {
 void DequantizeRowF32(const void* src, float* dst, int64_t n);
 void QuantizeRowF32(const float* src, void* dst, int64_t n);
 float VecDotF32(int64_t n, const void* w, const void* a);
+float VecDotF32Batch(int64_t n, const void* w, const void* a);
 void DequantizeRowF16(const void* src, float* dst, int64_t n);
 void QuantizeRowF16(const float* src, void* dst, int64_t n);
 float VecDotF16(int64_t n, const void* w, const void* a);
