@@ -2,6 +2,9 @@
 
 #include <limits>
 
+#include "core/fp16.h"
+#include "cpu/multiversion.h"
+
 namespace strata::cpu {
 namespace {
 
@@ -9,7 +12,7 @@ constexpr int kChunk = 16;  // Floats per AVX-512 register.
 
 // ggml_v_expf, AVX-512 version: n = round(x / ln 2), b = x - n ln 2 in two
 // fused steps, exp(b) by a fused polynomial, times 2^n; |n| > 192 saturates.
-float VectorExpf(float x) {
+__attribute__((always_inline)) inline float VectorExpf(float x) {
   const float r = 0x1.8p23f;
   const float z = std::fma(x, 0x1.715476p+0f, r);
   const float n = z - r;
@@ -19,11 +22,15 @@ float VectorExpf(float x) {
                                     std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
                            u, std::fma(0x1.ffffecp-1f, b, 1.0f));
   if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : std::numeric_limits<float>::infinity();
-  return std::ldexp(j, static_cast<int>(n));
+  // j * 2^n; a multiply by the power of two when it is a normal float (the
+  // same correctly rounded result as ldexp, and it vectorises).
+  const int ni = static_cast<int>(n);
+  if (ni >= -126 && ni <= 127) return j * BitsToFloat(static_cast<uint32_t>(ni + 127) << 23);
+  return std::ldexp(j, ni);
 }
 
 // _mm512_reduce_add_ps: halves added pairwise down to one element.
-float ReduceChunk(float* v) {
+__attribute__((always_inline)) inline float ReduceChunk(float* v) {
   for (int width = kChunk / 2; width > 0; width /= 2) {
     for (int l = 0; l < width; ++l) v[l] += v[l + width];
   }
@@ -32,6 +39,7 @@ float ReduceChunk(float* v) {
 
 }  // namespace
 
+STRATA_MULTIVERSION
 void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   const int64_t n_chunked = n - n % kChunk;
   for (int64_t i = 0; i < n_chunked; ++i) {
@@ -41,6 +49,7 @@ void SwiGlu(const float* gate, const float* up, int64_t n, float* out) {
   for (int64_t i = n_chunked; i < n; ++i) out[i] = Silu(gate[i]) * up[i];
 }
 
+STRATA_MULTIVERSION
 void Softmax(float* x, int64_t n, float scale) {
   float max = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) {

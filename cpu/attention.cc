@@ -4,10 +4,12 @@
 #include <limits>
 
 #include "cpu/activations.h"
+#include "cpu/multiversion.h"
 #include "cpu/quant_kernels.h"
 
 namespace strata::cpu {
 
+STRATA_MULTIVERSION
 void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
                    int64_t n_kv, float* scratch, float* out) {
   const QuantKernels& f32 = *FindReferenceKernels(DType::kF32);

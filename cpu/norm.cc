@@ -2,8 +2,11 @@
 
 #include <cmath>
 
+#include "cpu/multiversion.h"
+
 namespace strata::cpu {
 
+STRATA_MULTIVERSION
 void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
   double sum = 0.0;
   for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "cpu/multiversion.h"
+
 namespace strata::cpu {
 
 void RopeAngles(const RopeParams& p, int64_t pos, float* cos_out, float* sin_out) {
@@ -31,6 +33,7 @@ inline void Rotate(float c, float s, float* a, float* b) {
 
 }  // namespace
 
+STRATA_MULTIVERSION
 void ApplyRope(const RopeParams& p, const float* cos_t, const float* sin_t, float* x, int n_heads,
                int head_dim) {
   const int half = p.n_rot / 2;

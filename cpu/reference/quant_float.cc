@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/fp16.h"
+#include "cpu/multiversion.h"
 #include "cpu/reference/internal/quant_math.h"
 #include "cpu/reference/internal/quant_rows.h"
 
@@ -43,10 +44,12 @@ float LaneDot(int64_t n, const T* __restrict w, const T* __restrict a) {
 
 }  // namespace
 
+STRATA_MULTIVERSION
 void DequantizeRowF32(const void* src, float* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowF32(const float* src, void* dst, int64_t n) {
   std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
 }
@@ -56,6 +59,7 @@ void QuantizeRowF32(const float* src, void* dst, int64_t n) {
 // fused multiply-add accumulators over steps of 64 elements, adds them as
 // (0 + 2) + (1 + 3), reduces the lanes, then adds the remaining elements one
 // by one (multiply, then add).
+STRATA_MULTIVERSION
 float VecDotF32(int64_t n, const void* w, const void* a) {
   const float* __restrict x = static_cast<const float*>(w);
   const float* __restrict y = static_cast<const float*>(a);
@@ -83,6 +87,7 @@ float VecDotF32(int64_t n, const void* w, const void* a) {
 // llamafile's tinyBLAS (what llama.cpp uses for F32 weights when two or more
 // activation rows are multiplied at once): one 16-lane fused multiply-add
 // accumulator over the whole row, then the lane reduction. n % 16 == 0.
+STRATA_MULTIVERSION
 float VecDotF32Batch(int64_t n, const void* w, const void* a) {
   const float* __restrict x = static_cast<const float*>(w);
   const float* __restrict y = static_cast<const float*>(a);
@@ -93,33 +98,39 @@ float VecDotF32Batch(int64_t n, const void* w, const void* a) {
   return Reduce16(acc);
 }
 
+STRATA_MULTIVERSION
 void DequantizeRowF16(const void* src, float* dst, int64_t n) {
   const uint16_t* __restrict x = static_cast<const uint16_t*>(src);
   float* __restrict y = dst;
   for (int64_t i = 0; i < n; ++i) y[i] = HalfToFloat(x[i]);
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowF16(const float* src, void* dst, int64_t n) {
   uint16_t* __restrict y = static_cast<uint16_t*>(dst);
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(src[i]);
 }
 
+STRATA_MULTIVERSION
 float VecDotF16(int64_t n, const void* w, const void* a) {
   return LaneDot<uint16_t, HalfToFloat>(n, static_cast<const uint16_t*>(w),
                                         static_cast<const uint16_t*>(a));
 }
 
+STRATA_MULTIVERSION
 void DequantizeRowBF16(const void* src, float* dst, int64_t n) {
   const uint16_t* __restrict x = static_cast<const uint16_t*>(src);
   float* __restrict y = dst;
   for (int64_t i = 0; i < n; ++i) y[i] = Bf16ToFp32(x[i]);
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowBF16(const float* src, void* dst, int64_t n) {
   uint16_t* __restrict y = static_cast<uint16_t*>(dst);
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToBf16(src[i]);
 }
 
+STRATA_MULTIVERSION
 float VecDotBF16(int64_t n, const void* w, const void* a) {
   return LaneDot<uint16_t, Bf16ToFp32>(n, static_cast<const uint16_t*>(w),
                                        static_cast<const uint16_t*>(a));

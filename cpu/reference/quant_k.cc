@@ -20,6 +20,7 @@
 
 #include "core/fp16.h"
 #include "core/quant_blocks.h"
+#include "cpu/multiversion.h"
 #include "cpu/reference/internal/quant_math.h"
 #include "cpu/reference/internal/quant_rows.h"
 
@@ -118,6 +119,7 @@ inline void DequantizeSubBlocks(const Code* __restrict q, const float* __restric
 
 // ---- Q2_K -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ2_K(const void* src, float* dst, int64_t n) {
   const BlockQ2_K* x = static_cast<const BlockQ2_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -134,6 +136,7 @@ void DequantizeRowQ2_K(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ2_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ2_K* x = static_cast<const BlockQ2_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -158,6 +161,7 @@ float VecDotQ2_KQ8_K(int64_t n, const void* w, const void* a) {
 
 // ---- Q3_K -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ3_K(const void* src, float* dst, int64_t n) {
   const BlockQ3_K* x = static_cast<const BlockQ3_K*>(src);
   const float zero[16] = {};
@@ -173,6 +177,7 @@ void DequantizeRowQ3_K(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ3_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ3_K* x = static_cast<const BlockQ3_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -210,6 +215,7 @@ inline void SubBlockScalesMinsK4(uint16_t d16, uint16_t dmin16, const uint8_t* p
 
 }  // namespace
 
+STRATA_MULTIVERSION
 void DequantizeRowQ4_K(const void* src, float* dst, int64_t n) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -248,6 +254,7 @@ inline float DotK4Block(const uint8_t* q, const uint8_t* packed_scales, uint16_t
 // code products in eight int32 lanes, fused into eight float accumulators by
 // d; the mins term in four more, lane m holding sub-blocks 2m and 2m + 1,
 // fused by -dmin; the two sums added at the end.
+STRATA_MULTIVERSION
 float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -258,10 +265,18 @@ float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
     UnpackQ4K(x[i].qs, q);
     int sc[8], m[8];
     UnpackScalesMinsK4(x[i].scales, sc, m);
-    int32_t p[kQK];
-    for (int e = 0; e < kQK; ++e) p[e] = sc[e / 32] * static_cast<int32_t>(q[e]) * y[i].qs[e];
+    // Integer sums are exact in any order: form each 32-element sub-block's
+    // eight lane partials first, then scale them by the sub-block's scale.
     int32_t lanes[kAccLanes] = {};
-    for (int g = 0; g < kQK; g += 32) AddGroupToLanes(p + g, lanes);
+    for (int g = 0; g < kQK / 32; ++g) {
+      int32_t p[32];
+      for (int e = 0; e < 32; ++e) {
+        p[e] = static_cast<int32_t>(q[32 * g + e]) * y[i].qs[32 * g + e];
+      }
+      int32_t part[kAccLanes] = {};
+      AddGroupToLanes(p, part);
+      for (int l = 0; l < kAccLanes; ++l) lanes[l] += sc[g] * part[l];
+    }
     AccumulateLanes(y[i].d * LoadHalf(x[i].d), lanes, acc);
     const float dmin = -y[i].d * LoadHalf(x[i].dmin);
     for (int l = 0; l < 4; ++l) {
@@ -277,6 +292,7 @@ float VecDotQ4_KQ8_K(int64_t n, const void* w, const void* a) {
 
 // ---- Q5_K -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ5_K(const void* src, float* dst, int64_t n) {
   const BlockQ5_K* x = static_cast<const BlockQ5_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -288,6 +304,7 @@ void DequantizeRowQ5_K(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ5_K* x = static_cast<const BlockQ5_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -302,6 +319,7 @@ float VecDotQ5_KQ8_K(int64_t n, const void* w, const void* a) {
 
 // ---- Q6_K -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ6_K(const void* src, float* dst, int64_t n) {
   const BlockQ6_K* x = static_cast<const BlockQ6_K*>(src);
   const float zero[16] = {};
@@ -320,6 +338,7 @@ void DequantizeRowQ6_K(const void* src, float* dst, int64_t n) {
 // through the Q8_K block sums, lane m losing 32 * (sums of the 16-element
 // groups 2m and 2m + 1, each times its scale). The integer total is the
 // same, but how it splits over the lanes decides the float rounding.
+STRATA_MULTIVERSION
 float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -327,12 +346,20 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
   for (int64_t i = 0; i < n / kQK; ++i) {
     int8_t q[kQK];
     UnpackQ6K(x[i], q);
-    int32_t p[kQK];
-    for (int e = 0; e < kQK; ++e) {
-      p[e] = x[i].scales[e / 16] * (static_cast<int32_t>(q[e]) + 32) * y[i].qs[e];
-    }
+    // Lane l of a 32-element group covers elements 4l..4l+3, i.e. part k = l % 4
+    // of 16-element scale group 2g + l / 4: sum each part, then scale it (the
+    // integer total is exact in any order).
     int32_t lanes[kAccLanes] = {};
-    for (int g = 0; g < kQK; g += 32) AddGroupToLanes(p + g, lanes);
+    for (int h = 0; h < kQK / 16; ++h) {
+      int32_t part[4] = {};
+      for (int k = 0; k < 4; ++k) {
+        for (int t = 0; t < 4; ++t) {
+          const int e = 16 * h + 4 * k + t;
+          part[k] += (static_cast<int32_t>(q[e]) + 32) * y[i].qs[e];
+        }
+      }
+      for (int k = 0; k < 4; ++k) lanes[4 * (h % 2) + k] += x[i].scales[h] * part[k];
+    }
     for (int l = 0; l < kAccLanes; ++l) {
       lanes[l] -= 32 * (y[i].bsums[2 * l] * x[i].scales[2 * l] +
                         y[i].bsums[2 * l + 1] * x[i].scales[2 * l + 1]);
@@ -344,6 +371,7 @@ float VecDotQ6_KQ8_K(int64_t n, const void* w, const void* a) {
 
 // ---- Q8_K (activations only) ------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ8_K(const void* src, float* dst, int64_t n) {
   const BlockQ8_K* x = static_cast<const BlockQ8_K*>(src);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -355,6 +383,7 @@ void DequantizeRowQ8_K(const void* src, float* dst, int64_t n) {
 // ggml's quantize_row_q8_K (the x86 build uses the scalar version): the
 // element of largest magnitude, with its sign, maps to exactly -127; codes
 // round half to even and are capped at 127; d = 1 / iscale as a float.
+STRATA_MULTIVERSION
 void QuantizeRowQ8_K(const float* src, void* dst, int64_t n) {
   BlockQ8_K* y = static_cast<BlockQ8_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {

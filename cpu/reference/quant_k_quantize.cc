@@ -16,6 +16,7 @@
 
 #include "core/fp16.h"
 #include "core/quant_blocks.h"
+#include "cpu/multiversion.h"
 #include "cpu/reference/internal/quant_math.h"
 #include "cpu/reference/internal/quant_rows.h"
 #include "cpu/reference/internal/scale_search.h"
@@ -134,6 +135,7 @@ void PackNibblesK(const uint8_t* __restrict q, uint8_t* __restrict qs) {
 
 }  // namespace
 
+STRATA_MULTIVERSION
 void QuantizeRowQ2_K(const float* src, void* dst, int64_t n) {
   BlockQ2_K* y = static_cast<BlockQ2_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -145,6 +147,7 @@ void QuantizeRowQ2_K(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ3_K(const float* src, void* dst, int64_t n) {
   BlockQ3_K* y = static_cast<BlockQ3_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -163,6 +166,7 @@ void QuantizeRowQ3_K(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ4_K(const float* src, void* dst, int64_t n) {
   BlockQ4_K* y = static_cast<BlockQ4_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -174,6 +178,7 @@ void QuantizeRowQ4_K(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ5_K(const float* src, void* dst, int64_t n) {
   BlockQ5_K* y = static_cast<BlockQ5_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {
@@ -191,6 +196,7 @@ void QuantizeRowQ5_K(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ6_K(const float* src, void* dst, int64_t n) {
   BlockQ6_K* y = static_cast<BlockQ6_K*>(dst);
   for (int64_t i = 0; i < n / kQK; ++i) {

@@ -17,6 +17,7 @@
 
 #include "core/fp16.h"
 #include "core/quant_blocks.h"
+#include "cpu/multiversion.h"
 #include "cpu/reference/internal/quant_math.h"
 #include "cpu/reference/internal/quant_rows.h"
 #include "cpu/reference/internal/scale_search.h"
@@ -126,6 +127,7 @@ inline float QuantizeQ8Block(const float* __restrict x, uint16_t* d16, int8_t* _
 
 // ---- Q4_0 -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ4_0(const void* src, float* dst, int64_t n) {
   const BlockQ4_0* x = static_cast<const BlockQ4_0*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -137,6 +139,7 @@ void DequantizeRowQ4_0(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ4_0(const float* src, void* dst, int64_t n) {
   BlockQ4_0* y = static_cast<BlockQ4_0*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -146,6 +149,7 @@ void QuantizeRowQ4_0(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
@@ -162,6 +166,7 @@ float VecDotQ4_0Q8_0(int64_t n, const void* w, const void* a) {
 
 // ---- Q4_1 -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ4_1(const void* src, float* dst, int64_t n) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -174,6 +179,7 @@ void DequantizeRowQ4_1(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ4_1(const float* src, void* dst, int64_t n) {
   BlockQ4_1* y = static_cast<BlockQ4_1*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -185,6 +191,7 @@ void QuantizeRowQ4_1(const float* src, void* dst, int64_t n) {
 
 // The offset term m_w * s_a accumulates separately, in plain float
 // (multiply, then add), and joins the lane sum at the end, as in llama.cpp.
+STRATA_MULTIVERSION
 float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
   const BlockQ4_1* x = static_cast<const BlockQ4_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
@@ -204,6 +211,7 @@ float VecDotQ4_1Q8_1(int64_t n, const void* w, const void* a) {
 
 // ---- Q5_0 -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ5_0(const void* src, float* dst, int64_t n) {
   const BlockQ5_0* x = static_cast<const BlockQ5_0*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -215,6 +223,7 @@ void DequantizeRowQ5_0(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ5_0(const float* src, void* dst, int64_t n) {
   BlockQ5_0* y = static_cast<BlockQ5_0*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -224,6 +233,7 @@ void QuantizeRowQ5_0(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ5_0* x = static_cast<const BlockQ5_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
@@ -240,6 +250,7 @@ float VecDotQ5_0Q8_0(int64_t n, const void* w, const void* a) {
 
 // ---- Q5_1 -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ5_1(const void* src, float* dst, int64_t n) {
   const BlockQ5_1* x = static_cast<const BlockQ5_1*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -252,6 +263,7 @@ void DequantizeRowQ5_1(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ5_1(const float* src, void* dst, int64_t n) {
   BlockQ5_1* y = static_cast<BlockQ5_1*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -261,6 +273,7 @@ void QuantizeRowQ5_1(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a) {
   const BlockQ5_1* x = static_cast<const BlockQ5_1*>(w);
   const BlockQ8_1* y = static_cast<const BlockQ8_1*>(a);
@@ -280,6 +293,7 @@ float VecDotQ5_1Q8_1(int64_t n, const void* w, const void* a) {
 
 // ---- Q8_0 -------------------------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ8_0(const void* src, float* dst, int64_t n) {
   const BlockQ8_0* x = static_cast<const BlockQ8_0*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -292,6 +306,7 @@ void DequantizeRowQ8_0(const void* src, float* dst, int64_t n) {
 // Used both for activations and for writing Q8_0 weights; llama-quantize's
 // rounding differs (round-half-away, multiplier 1 / d), by at most one code
 // on exact ties, which does not matter for weights.
+STRATA_MULTIVERSION
 void QuantizeRowQ8_0(const float* src, void* dst, int64_t n) {
   BlockQ8_0* y = static_cast<BlockQ8_0*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -300,6 +315,7 @@ void QuantizeRowQ8_0(const float* src, void* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
   const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
   const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
@@ -316,6 +332,7 @@ float VecDotQ8_0Q8_0(int64_t n, const void* w, const void* a) {
 
 // ---- Q8_1 (activations only) ------------------------------------------------
 
+STRATA_MULTIVERSION
 void DequantizeRowQ8_1(const void* src, float* dst, int64_t n) {
   const BlockQ8_1* x = static_cast<const BlockQ8_1*>(src);
   for (int64_t b = 0; b < n / kQK; ++b) {
@@ -325,6 +342,7 @@ void DequantizeRowQ8_1(const void* src, float* dst, int64_t n) {
   }
 }
 
+STRATA_MULTIVERSION
 void QuantizeRowQ8_1(const float* src, void* dst, int64_t n) {
   BlockQ8_1* y = static_cast<BlockQ8_1*>(dst);
   for (int64_t b = 0; b < n / kQK; ++b) {
