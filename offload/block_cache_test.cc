@@ -1,0 +1,184 @@
+#include "offload/block_cache.h"
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "storage/testing/fault_injecting_block_reader.h"
+#include "storage/testing/test_files.h"
+#include "tests/support/fixtures.h"
+
+namespace strata::offload {
+namespace {
+
+using ::strata::testing::FaultInjectingBlockReader;
+
+constexpr uint64_t kFileBytes = 1 << 20;
+
+class BlockCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = ::strata::testing::ScratchDir() + "/block_cache_test.bin";
+    bytes_ = ::strata::testing::RandomBytes(kFileBytes, 7);
+    ASSERT_TRUE(::strata::testing::WriteWholeFile(path_, bytes_));
+  }
+
+  // A cache of `capacity` bytes over a fault-injecting reader (kept in reader_).
+  std::unique_ptr<BlockCache> MakeCache(uint64_t capacity, const char* policy = "lru") {
+    auto reader = FaultInjectingBlockReader::Open(path_, BlockReaderOptions{});
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    reader_ = reader->get();
+    auto p = MakeEvictionPolicy(policy);
+    EXPECT_TRUE(p.ok());
+    auto cache = BlockCache::Create(*std::move(reader), capacity, *std::move(p));
+    EXPECT_TRUE(cache.ok()) << cache.status();
+    return *std::move(cache);
+  }
+
+  // An expert-like block: three unaligned ranges (same size for bases that are
+  // multiples of 4096).
+  BlockDesc ExpertBlock(int expert, uint64_t base, uint64_t len) {
+    BlockDesc d;
+    d.block_class = BlockClass::kExpert;
+    d.layer = 0;
+    d.expert = expert;
+    d.ranges = {{base + 32, len}, {base + 100000 + 96, len}, {base + 300000 + 160, len}};
+    return d;
+  }
+
+  void ExpectBytes(const PinnedBlock& block, const BlockDesc& d) {
+    for (const FileRange& r : d.ranges) {
+      const uint8_t* p = block.Locate(r.offset);
+      ASSERT_NE(p, nullptr);
+      ASSERT_EQ(std::string(reinterpret_cast<const char*>(p), r.length),
+                bytes_.substr(r.offset, r.length));
+    }
+  }
+
+  std::string path_;
+  std::string bytes_;
+  FaultInjectingBlockReader* reader_ = nullptr;
+};
+
+TEST_F(BlockCacheTest, PinsReadTheRightBytesAndHitsAfterwards) {
+  auto cache = MakeCache(4 << 20);
+  const BlockDesc d = ExpertBlock(0, 1000, 20000);
+  BlockKey key = *cache->Register(d);
+  {
+    auto pinned = cache->Pin(key);
+    ASSERT_TRUE(pinned.ok()) << pinned.status();
+    ExpectBytes(*pinned, d);
+  }
+  auto again = cache->Pin(key);
+  ASSERT_TRUE(again.ok());
+  ExpectBytes(*again, d);
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).hits, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).bytes_read, cache->ResidentBytes(key));
+}
+
+TEST_F(BlockCacheTest, EvictsUnpinnedBlocksInPolicyOrderAndNeverExceedsTheBudget) {
+  // Room for exactly two blocks.
+  auto cache0 = MakeCache(1 << 20);
+  const BlockDesc d0 = ExpertBlock(0, 0, 30000), d1 = ExpertBlock(1, 40960, 30000),
+                  d2 = ExpertBlock(2, 81920, 30000);
+  const uint64_t block_bytes = cache0->ResidentBytes(*cache0->Register(d0));
+  auto cache = MakeCache(2 * block_bytes);
+  const BlockKey k0 = *cache->Register(d0), k1 = *cache->Register(d1), k2 = *cache->Register(d2);
+  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }
+  { auto b = cache->Pin(k1); ASSERT_TRUE(b.ok()); }
+  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }  // k1 is now least recently used.
+  {
+    auto c = cache->Pin(k2);
+    ASSERT_TRUE(c.ok()) << c.status();
+    ExpectBytes(*c, d2);
+  }
+  TierStats s = cache->stats();
+  EXPECT_EQ(s.of(BlockClass::kExpert).evictions, 1u);
+  EXPECT_LE(s.peak_resident_bytes, 2 * block_bytes);
+  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }  // Still resident: a hit.
+  s = cache->stats();
+  EXPECT_EQ(s.of(BlockClass::kExpert).hits, 2u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 3u);
+}
+
+TEST_F(BlockCacheTest, PinnedBlocksAreNeverEvicted) {
+  auto probe = MakeCache(1 << 20);
+  const uint64_t block_bytes = probe->ResidentBytes(*probe->Register(ExpertBlock(0, 0, 30000)));
+  auto cache = MakeCache(2 * block_bytes);
+  const BlockKey k0 = *cache->Register(ExpertBlock(0, 0, 30000));
+  const BlockKey k1 = *cache->Register(ExpertBlock(1, 40960, 30000));
+  const BlockKey k2 = *cache->Register(ExpertBlock(2, 81920, 30000));
+  auto a = cache->Pin(k0);
+  auto b = cache->Pin(k1);
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto c = cache->Pin(k2);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "budget")) << c.status();
+  a->Release();
+  auto c2 = cache->Pin(k2);  // Now k0 may go.
+  ASSERT_TRUE(c2.ok()) << c2.status();
+  ExpectBytes(*c2, ExpertBlock(2, 81920, 30000));
+  ExpectBytes(*b, ExpertBlock(1, 40960, 30000));
+}
+
+TEST_F(BlockCacheTest, PinManyReadsMissesInOneBatch) {
+  auto cache = MakeCache(8 << 20);
+  std::vector<BlockKey> keys;
+  for (int e = 0; e < 6; ++e) keys.push_back(*cache->Register(ExpertBlock(e, e * 20000, 15000)));
+  auto pinned = cache->PinMany(keys);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  for (int e = 0; e < 6; ++e) ExpectBytes((*pinned)[e], ExpertBlock(e, e * 20000, 15000));
+  EXPECT_GE(reader_->counters().max_in_flight, 2);
+}
+
+TEST_F(BlockCacheTest, FailedReadsLeaveNothingResidentAndLoseNoMemory) {
+  auto cache = MakeCache(4 << 20);
+  const BlockDesc d = ExpertBlock(0, 1000, 20000);
+  const BlockKey key = *cache->Register(d);
+  reader_->InjectError(100000, 110000, EIO);
+  auto failed = cache->Pin(key);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kDataLoss) << failed.status();
+  EXPECT_TRUE(absl::StrContains(failed.status().message(), path_)) << failed.status();
+  EXPECT_EQ(reader_->counters().in_flight(), 0);
+  TierStats s = cache->stats();
+  EXPECT_EQ(s.resident_bytes, 0u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 0u);
+  // After the fault clears the block reads correctly: nothing half-filled was kept.
+  reader_->ClearFaults();
+  auto ok = cache->Pin(key);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ExpectBytes(*ok, d);
+}
+
+TEST_F(BlockCacheTest, TruncatedFileIsDataLoss) {
+  auto cache = MakeCache(4 << 20);
+  const BlockKey key = *cache->Register(ExpertBlock(0, 500000, 20000));
+  reader_->SimulateTruncation(600000);
+  auto r = cache->Pin(key);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+}
+
+TEST_F(BlockCacheTest, ResolveGivesTensorViewsIntoTheBlock) {
+  auto cache = MakeCache(4 << 20);
+  BlockDesc d;
+  d.block_class = BlockClass::kDense;
+  d.layer = 3;
+  d.ranges = {{4128, 4096}};
+  const BlockKey key = *cache->Register(d);
+  auto pinned = cache->Pin(key);
+  ASSERT_TRUE(pinned.ok());
+  TensorView t;
+  t.type = DType::kF32;
+  t.ne = {16, 4, 1, 1};
+  t.file_offset = 4128 + 64;
+  const TensorView v = pinned->Resolve(t);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(v.data), 256), bytes_.substr(4192, 256));
+}
+
+}  // namespace
+}  // namespace strata::offload

@@ -1,0 +1,33 @@
+// How a model's tensors map onto offload blocks.
+//
+// Per layer, one block holds every dense tensor (norms, attention, router,
+// dense FFN) and one block per expert holds that expert's gate, up and down
+// slices of the merged `*_exps` tensors. One more block holds the output
+// matrix. Token embedding rows are read one by one when needed instead (a
+// token needs one row of a matrix that can be 100s of MB), and the few small
+// global vectors (final norm, RoPE factors) stay resident in the Model.
+// Ranges of one block that lie close together in the file are merged so
+// that they are read with fewer requests. Immutable after BuildWeightBlocks.
+#ifndef STRATA_RUNTIME_MODEL_WEIGHT_BLOCKS_H_
+#define STRATA_RUNTIME_MODEL_WEIGHT_BLOCKS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "offload/block.h"
+#include "runtime/model/hparams.h"
+#include "runtime/model/weights.h"
+
+namespace strata {
+
+struct WeightBlocks {
+  std::vector<offload::BlockDesc> dense;                 // [n_layer]
+  std::vector<std::vector<offload::BlockDesc>> experts;  // [n_layer][n_expert]
+  offload::BlockDesc output;
+};
+
+WeightBlocks BuildWeightBlocks(const HParams& hp, const ModelWeights& weights);
+
+}  // namespace strata
+
+#endif  // STRATA_RUNTIME_MODEL_WEIGHT_BLOCKS_H_
