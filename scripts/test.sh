@@ -4,4 +4,6 @@
 # STRATA_REQUIRE_FIXTURES=1 (set by CI) turns those skips into failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The fixture agreement table is appended to by each test process: start afresh.
+rm -f build/test_scratch/fixture_agreement.md
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"

@@ -83,8 +83,9 @@ TEST_P(ArchTest, LoadsAndBatchingOrThreadsNeverChangeTheLogits) {
   EXPECT_EQ(hp.n_embd, 256);
   EXPECT_EQ(hp.n_expert, c.moe ? 8 : 0);
   EXPECT_EQ(hp.head_dim_k, 64);
-  if (std::string(c.arch) == "qwen2") EXPECT_TRUE(present((*model)->weights().layers[0].bq));
-  if (std::string(c.arch) == "qwen3") EXPECT_TRUE(present((*model)->weights().layers[0].q_norm));
+  EXPECT_EQ(present((*model)->weights().layers[0].bq), std::string(c.arch) == "qwen2");
+  EXPECT_EQ(present((*model)->weights().layers[0].q_norm),
+            std::string(c.arch) == "qwen3" || std::string(c.arch) == "qwen3moe");
 
   const std::vector<int32_t> prompt =
       (*model)->tokenizer().Encode("The river that ran below the town was wide.", true, false);
