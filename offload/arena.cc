@@ -17,12 +17,11 @@ absl::StatusOr<std::unique_ptr<Arena>> Arena::Create(uint64_t bytes, uint64_t al
   const uint64_t capacity = bytes / alignment * alignment;
   uint8_t* base = nullptr;
   if (capacity > 0) {
-    void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-                     MAP_NORESERVE, -1, 0);
+    void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
-      return absl::ResourceExhaustedError(absl::StrCat("cannot reserve ", capacity,
-                                                       " bytes for the RAM tier: ",
-                                                       std::strerror(errno)));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "cannot reserve ", capacity, " bytes for the RAM tier: ", std::strerror(errno)));
     }
     ::madvise(p, capacity, MADV_HUGEPAGE);
     base = static_cast<uint8_t*>(p);

@@ -36,7 +36,9 @@ class Arena {
   uint64_t capacity() const { return capacity_; }
   uint64_t used() const { return used_; }
   uint64_t largest_free() const;
-  uint64_t Rounded(uint64_t bytes) const { return (bytes + alignment_ - 1) / alignment_ * alignment_; }
+  uint64_t Rounded(uint64_t bytes) const {
+    return (bytes + alignment_ - 1) / alignment_ * alignment_;
+  }
 
  private:
   Arena(uint8_t* base, uint64_t capacity, uint64_t alignment)

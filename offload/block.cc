@@ -7,34 +7,35 @@ namespace strata::offload {
 
 absl::string_view BlockClassName(BlockClass c) {
   switch (c) {
-    case BlockClass::kDense: return "dense";
-    case BlockClass::kExpert: return "expert";
-    case BlockClass::kEmbeddingOutput: return "embedding_output";
-    case BlockClass::kKv: return "kv";
+    case BlockClass::kDense:
+      return "dense";
+    case BlockClass::kExpert:
+      return "expert";
+    case BlockClass::kEmbeddingOutput:
+      return "embedding_output";
+    case BlockClass::kKv:
+      return "kv";
   }
   return "?";
 }
 
 std::string BlockDesc::DebugName() const {
   switch (block_class) {
-    case BlockClass::kDense: return absl::StrCat("layer ", layer, " dense weights");
-    case BlockClass::kExpert: return absl::StrCat("layer ", layer, " expert ", expert);
-    case BlockClass::kEmbeddingOutput: return "output matrix";
-    case BlockClass::kKv: return absl::StrCat("layer ", layer, " KV block");
+    case BlockClass::kDense:
+      return absl::StrCat("layer ", layer, " dense weights");
+    case BlockClass::kExpert:
+      return absl::StrCat("layer ", layer, " expert ", expert);
+    case BlockClass::kEmbeddingOutput:
+      return "output matrix";
+    case BlockClass::kKv:
+      return absl::StrCat("layer ", layer, " KV block");
   }
   return "block";
 }
 
 ClassCounters TierStats::total() const {
   ClassCounters t;
-  for (const ClassCounters& c : by_class) {
-    t.hits += c.hits;
-    t.misses += c.misses;
-    t.bytes_read += c.bytes_read;
-    t.read_seconds += c.read_seconds;
-    t.evictions += c.evictions;
-    t.evicted_bytes += c.evicted_bytes;
-  }
+  for (const ClassCounters& c : by_class) t.Add(c);
   return t;
 }
 

@@ -43,11 +43,11 @@ TensorView PinnedBlock::Resolve(const TensorView& unresolved) const {
 
 absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Create(
     std::unique_ptr<BlockReader> reader, uint64_t capacity_bytes,
-    std::unique_ptr<EvictionPolicy> policy) {
+    std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes) {
   const uint64_t alignment = std::max<uint64_t>(reader->alignment(), 64);
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Arena> arena, Arena::Create(capacity_bytes, alignment));
   auto cache = std::unique_ptr<BlockCache>(
-      new BlockCache(std::move(reader), std::move(arena), std::move(policy)));
+      new BlockCache(std::move(reader), std::move(arena), std::move(policy), slot_bytes));
   std::lock_guard<std::mutex> lock(cache->mutex_);
   cache->stats_.cache_capacity_bytes = cache->arena_->capacity();
   cache->policy_->SetCapacity(static_cast<int64_t>(cache->arena_->capacity()));
@@ -66,6 +66,14 @@ absl::StatusOr<BlockKey> BlockCache::Register(BlockDesc desc) {
     cursor += aligned.length;
   }
   e.arena_bytes = arena_->Rounded(cursor);
+  if (slot_bytes_ > 0) {
+    if (e.arena_bytes > slot_bytes_) {
+      return absl::InvalidArgumentError(absl::StrCat(desc.DebugName(), " needs ", e.arena_bytes,
+                                                     " bytes, more than the ", slot_bytes_,
+                                                     "-byte slot"));
+    }
+    e.arena_bytes = slot_bytes_;
+  }
   e.desc = std::move(desc);
   entries_.push_back(std::move(e));
   return entries_.size() - 1;
@@ -141,8 +149,8 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
     e.arena_offset = *offset;
     allocated.push_back(key);
     for (size_t i = 0; i < e.desc.ranges.size(); ++i) {
-      requests.push_back({e.aligned_start[i], e.copy_length[i],
-                          arena_->at(e.arena_offset + e.copy_offset[i])});
+      requests.push_back(
+          {e.aligned_start[i], e.copy_length[i], arena_->at(e.arena_offset + e.copy_offset[i])});
     }
   }
   if (!requests.empty()) {

@@ -60,10 +60,14 @@ class PinnedBlock {
 
 class BlockCache {
  public:
-  // A cache of `capacity_bytes` of blocks read through `reader`.
-  static absl::StatusOr<std::unique_ptr<BlockCache>> Create(
-      std::unique_ptr<BlockReader> reader, uint64_t capacity_bytes,
-      std::unique_ptr<EvictionPolicy> policy);
+  // A cache of `capacity_bytes` of blocks read through `reader`. With
+  // `slot_bytes` > 0 every block occupies exactly one slot of that size (it
+  // must fit): the arena then never fragments, since all allocations are
+  // equal (the expert cache uses this).
+  static absl::StatusOr<std::unique_ptr<BlockCache>> Create(std::unique_ptr<BlockReader> reader,
+                                                            uint64_t capacity_bytes,
+                                                            std::unique_ptr<EvictionPolicy> policy,
+                                                            uint64_t slot_bytes = 0);
 
   // Registers a block (before any Pin); InvalidArgument if a range lies
   // outside the file.
@@ -98,8 +102,11 @@ class BlockCache {
   };
 
   BlockCache(std::unique_ptr<BlockReader> reader, std::unique_ptr<Arena> arena,
-             std::unique_ptr<EvictionPolicy> policy)
-      : reader_(std::move(reader)), arena_(std::move(arena)), policy_(std::move(policy)) {}
+             std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes)
+      : reader_(std::move(reader)),
+        arena_(std::move(arena)),
+        slot_bytes_(slot_bytes),
+        policy_(std::move(policy)) {}
 
   void Unpin(BlockKey key);
   // Arena space for `key`, evicting unpinned blocks not in `keep` as needed.
@@ -109,6 +116,7 @@ class BlockCache {
 
   std::unique_ptr<BlockReader> reader_;
   std::unique_ptr<Arena> arena_;
+  const uint64_t slot_bytes_;
   mutable std::mutex mutex_;
   std::unique_ptr<EvictionPolicy> policy_ ABSL_GUARDED_BY(mutex_);
   // Registered before use and never removed: indexed by BlockKey.

@@ -88,9 +88,18 @@ TEST_F(BlockCacheTest, EvictsUnpinnedBlocksInPolicyOrderAndNeverExceedsTheBudget
   const uint64_t block_bytes = cache0->ResidentBytes(*cache0->Register(d0));
   auto cache = MakeCache(2 * block_bytes);
   const BlockKey k0 = *cache->Register(d0), k1 = *cache->Register(d1), k2 = *cache->Register(d2);
-  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }
-  { auto b = cache->Pin(k1); ASSERT_TRUE(b.ok()); }
-  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }  // k1 is now least recently used.
+  {
+    auto a = cache->Pin(k0);
+    ASSERT_TRUE(a.ok());
+  }
+  {
+    auto b = cache->Pin(k1);
+    ASSERT_TRUE(b.ok());
+  }
+  {
+    auto a = cache->Pin(k0);
+    ASSERT_TRUE(a.ok());
+  }  // k1 is now least recently used.
   {
     auto c = cache->Pin(k2);
     ASSERT_TRUE(c.ok()) << c.status();
@@ -99,7 +108,10 @@ TEST_F(BlockCacheTest, EvictsUnpinnedBlocksInPolicyOrderAndNeverExceedsTheBudget
   TierStats s = cache->stats();
   EXPECT_EQ(s.of(BlockClass::kExpert).evictions, 1u);
   EXPECT_LE(s.peak_resident_bytes, 2 * block_bytes);
-  { auto a = cache->Pin(k0); ASSERT_TRUE(a.ok()); }  // Still resident: a hit.
+  {
+    auto a = cache->Pin(k0);
+    ASSERT_TRUE(a.ok());
+  }  // Still resident: a hit.
   s = cache->stats();
   EXPECT_EQ(s.of(BlockClass::kExpert).hits, 2u);
   EXPECT_EQ(s.of(BlockClass::kExpert).misses, 3u);

@@ -61,6 +61,7 @@ absl::Status InferenceContext::Eval(absl::Span<const int32_t> tokens) {
     const int64_t len = std::min(options_.n_batch, n - start);
     pass.Begin(tokens.subspan(start, len), n_past(), mode);
     model_.arch().forward(pass);
+    STRATA_RETURN_IF_ERROR(pass.status());
     kv_->set_n_used(n_past() + len);
     if (options_.all_logits) {
       std::memcpy(all_logits_.data() + start * hp.n_vocab, buffers_->logits.data(),

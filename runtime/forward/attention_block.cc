@@ -31,6 +31,7 @@ void Project(const TensorView& w, const TensorView& bias, const float* x, bool x
 
 void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   const LayerWeights& w = layer(il);
+  if (!status_.ok()) return;
   const int64_t n = n_tokens_;
   const int n_head = static_cast<int>(hp_.n_head[il]);
   const int n_head_kv = static_cast<int>(hp_.n_head_kv[il]);
@@ -52,8 +53,7 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   rope.freq_base = hp_.rope_freq_base;
   rope.freq_scale = hp_.rope_freq_scale;
   rope.mode = hp_.rope_mode;
-  rope.freq_factors =
-      present(model_.weights().rope_freqs) ? model_.weights().rope_freqs.f32() : nullptr;
+  rope.freq_factors = model_.store().rope_freqs();
   const int64_t half = hp_.n_rot / 2;
   for (int64_t t = 0; t < n; ++t) {
     float* q = buf_.q.data() + t * q_dim;

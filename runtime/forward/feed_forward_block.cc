@@ -1,5 +1,7 @@
 // Feed-forward blocks: the dense SwiGLU FFN and the sparse mixture of experts.
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "cpu/activations.h"
 #include "runtime/forward/forward_pass.h"
@@ -28,12 +30,14 @@ void SwiGluFfn(const TensorView& gate, const TensorView& up, const TensorView& d
 
 void ForwardPass::FeedForward(int64_t il) {
   const LayerWeights& w = layer(il);
+  if (!status_.ok()) return;
   SwiGluFfn(w.ffn_gate, w.ffn_up, w.ffn_down, buf_.xb.data(), n_tokens_, buf_.ffn_gate.data(),
             buf_.ffn_up.data(), buf_.out.data(), &buf_.act, pool_);
 }
 
 void ForwardPass::MixtureOfExperts(int64_t il) {
   const LayerWeights& w = layer(il);
+  if (!status_.ok()) return;
   const int64_t n = n_tokens_;
   const int64_t n_embd = hp_.n_embd;
   const int64_t n_expert = hp_.n_expert;
@@ -52,30 +56,52 @@ void ForwardPass::MixtureOfExperts(int64_t il) {
     moe::RouteToken(options, buf_.router.data() + t * n_expert, &buf_.routes[t]);
   }
 
+  // The router was the last use of the layer's dense block.
+  pinned_layer_ = PinnedLayer();
+  pinned_layer_index_ = -1;
+
   // Run each expert once on all the tokens routed to it, so its weights are
-  // read once per batch; results land in expert_out[token, slot].
-  std::vector<int64_t> rows;  // token * k + slot, for the current expert.
+  // read once per batch; results land in expert_out[token, slot]. Experts are
+  // pinned k at a time, the missing ones read in one batch.
+  std::vector<bool> routed(n_expert, false);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int32_t e : buf_.routes[t].experts) routed[e] = true;
+  }
+  std::vector<int32_t> used;
   for (int64_t e = 0; e < n_expert; ++e) {
-    rows.clear();
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t s = 0; s < k; ++s) {
-        if (buf_.routes[t].experts[s] == e) rows.push_back(t * k + s);
+    if (routed[e]) used.push_back(static_cast<int32_t>(e));
+  }
+  std::vector<int64_t> rows;  // token * k + slot, for the current expert.
+  for (size_t first = 0; first < used.size(); first += k) {
+    const size_t count = std::min<size_t>(k, used.size() - first);
+    absl::StatusOr<std::vector<PinnedExpert>> experts =
+        model_.store().PinExperts(il, absl::MakeConstSpan(used.data() + first, count));
+    if (!experts.ok()) {
+      Fail(experts.status());
+      return;
+    }
+    for (size_t j = 0; j < count; ++j) {
+      const int32_t e = used[first + j];
+      rows.clear();
+      for (int64_t t = 0; t < n; ++t) {
+        for (int64_t s = 0; s < k; ++s) {
+          if (buf_.routes[t].experts[s] == e) rows.push_back(t * k + s);
+        }
       }
-    }
-    if (rows.empty()) continue;
-    const int64_t m = static_cast<int64_t>(rows.size());
-    for (int64_t i = 0; i < m; ++i) {
-      std::memcpy(buf_.expert_in.data() + i * n_embd, buf_.xb.data() + (rows[i] / k) * n_embd,
-                  n_embd * sizeof(float));
-    }
-    // The gathered input is consumed by the gate/up products before the down
-    // product writes its output over it.
-    SwiGluFfn(w.ffn_gate_exps.Slice2(e), w.ffn_up_exps.Slice2(e), w.ffn_down_exps.Slice2(e),
-              buf_.expert_in.data(), m, buf_.ffn_gate.data(), buf_.ffn_up.data(),
-              buf_.expert_in.data(), &buf_.act, pool_);
-    for (int64_t i = 0; i < m; ++i) {
-      std::memcpy(buf_.expert_out.data() + rows[i] * n_embd, buf_.expert_in.data() + i * n_embd,
-                  n_embd * sizeof(float));
+      const int64_t m = static_cast<int64_t>(rows.size());
+      for (int64_t i = 0; i < m; ++i) {
+        std::memcpy(buf_.expert_in.data() + i * n_embd, buf_.xb.data() + (rows[i] / k) * n_embd,
+                    n_embd * sizeof(float));
+      }
+      // The gathered input is consumed by the gate/up products before the down
+      // product writes its output over it.
+      const PinnedExpert& x = (*experts)[j];
+      SwiGluFfn(x.gate, x.up, x.down, buf_.expert_in.data(), m, buf_.ffn_gate.data(),
+                buf_.ffn_up.data(), buf_.expert_in.data(), &buf_.act, pool_);
+      for (int64_t i = 0; i < m; ++i) {
+        std::memcpy(buf_.expert_out.data() + rows[i] * n_embd, buf_.expert_in.data() + i * n_embd,
+                    n_embd * sizeof(float));
+      }
     }
   }
 

@@ -42,21 +42,38 @@ ForwardBuffers::ForwardBuffers(const HParams& hp, int64_t max_tokens_in, int64_t
 }
 
 void ForwardPass::Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode) {
+  pinned_layer_ = PinnedLayer();
+  pinned_layer_index_ = -1;
+  status_ = absl::OkStatus();
   tokens_ = tokens;
   pos0_ = pos0;
   n_tokens_ = static_cast<int64_t>(tokens.size());
   logits_mode_ = mode;
 }
 
-void ForwardPass::Embed() {
-  const TensorView& embd = model_.weights().token_embd;
-  const cpu::QuantKernels* kernels = cpu::FindReferenceKernels(embd.type);
-  for (int64_t t = 0; t < n_tokens_; ++t) {
-    kernels->to_float(embd.row(tokens_[t]), buf_.x.data() + t * hp_.n_embd, hp_.n_embd);
+const LayerWeights& ForwardPass::layer(int64_t il) {
+  static const LayerWeights kNone;
+  if (il == pinned_layer_index_) return pinned_layer_.weights;
+  pinned_layer_ = PinnedLayer();  // Unpin the previous layer first.
+  pinned_layer_index_ = -1;
+  if (!status_.ok()) return kNone;
+  absl::StatusOr<PinnedLayer> pinned = model_.store().PinLayer(il);
+  if (!pinned.ok()) {
+    Fail(pinned.status());
+    return kNone;
   }
+  pinned_layer_ = *std::move(pinned);
+  pinned_layer_index_ = il;
+  return pinned_layer_.weights;
+}
+
+void ForwardPass::Embed() {
+  if (!status_.ok()) return;
+  Fail(model_.store().ReadEmbeddingRows(tokens_, buf_.x.data()));
 }
 
 void ForwardPass::Norm(const TensorView& w) {
+  if (!status_.ok()) return;
   for (int64_t t = 0; t < n_tokens_; ++t) {
     cpu::RmsNorm(buf_.x.data() + t * hp_.n_embd, w.f32(), hp_.n_embd, hp_.rms_eps,
                  buf_.xb.data() + t * hp_.n_embd);
@@ -64,6 +81,7 @@ void ForwardPass::Norm(const TensorView& w) {
 }
 
 void ForwardPass::AddToResidual() {
+  if (!status_.ok()) return;
   const int64_t n = n_tokens_ * hp_.n_embd;
   float* x = buf_.x.data();
   const float* out = buf_.out.data();
@@ -78,16 +96,23 @@ void ForwardPass::KeepOutputRows() {
 }
 
 void ForwardPass::Logits() {
-  const ModelWeights& w = model_.weights();
+  pinned_layer_ = PinnedLayer();
+  pinned_layer_index_ = -1;
+  if (!status_.ok()) return;
+  absl::StatusOr<PinnedOutput> output = model_.store().PinOutput();
+  if (!output.ok()) {
+    Fail(output.status());
+    return;
+  }
   // Only the rows whose logits are wanted go through the final norm and the
   // (large) output matrix.
   const int64_t first = logits_mode_ == LogitsMode::kAll ? 0 : n_tokens_ - 1;
   const int64_t rows = n_tokens_ - first;
   for (int64_t t = 0; t < rows; ++t) {
-    cpu::RmsNorm(buf_.x.data() + (first + t) * hp_.n_embd, w.output_norm.f32(), hp_.n_embd,
+    cpu::RmsNorm(buf_.x.data() + (first + t) * hp_.n_embd, model_.store().output_norm(), hp_.n_embd,
                  hp_.rms_eps, buf_.xb.data() + t * hp_.n_embd);
   }
-  cpu::MatMul(w.output, buf_.xb.data(), rows, buf_.logits.data(), &buf_.act, pool_);
+  cpu::MatMul(output->output, buf_.xb.data(), rows, buf_.logits.data(), &buf_.act, pool_);
 }
 
 }  // namespace strata

@@ -64,7 +64,13 @@ class ForwardPass {
   void Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode);
 
   const HParams& hparams() const { return hp_; }
-  const LayerWeights& layer(int64_t il) const { return model_.weights().layers[il]; }
+  // Layer il's dense weights, resolved: pins the layer's block (releasing the
+  // previous layer's) the first time it is asked for.
+  const LayerWeights& layer(int64_t il);
+
+  // The first error of this batch (a failed weight read): once set, every
+  // block below does nothing, and the context reports it after the pass.
+  const absl::Status& status() const { return status_; }
 
   // x = token_embd[tokens].
   void Embed();
@@ -74,7 +80,10 @@ class ForwardPass {
   void SelfAttention(int64_t il, const AttentionOptions& options);
   // out = W_down · (SiLU(W_gate xb) * (W_up xb)).
   void FeedForward(int64_t il);
-  // out = Σ_k weight_k · Expert_k(xb) over the routed top-k experts.
+  // out = Σ_k weight_k · Expert_k(xb) over the routed top-k experts. Experts
+  // are pinned n_expert_used at a time (one batched read for the missing
+  // ones) after the layer's dense block is released, so the smallest RAM
+  // budget is max(dense block, k experts), not their sum.
   void MixtureOfExperts(int64_t il);
   // x += out.
   void AddToResidual();
@@ -94,6 +103,14 @@ class ForwardPass {
   KvCache& kv_;
   ForwardBuffers& buf_;
   cpu::ThreadPool* pool_;
+
+  void Fail(absl::Status status) {
+    if (status_.ok()) status_ = std::move(status);
+  }
+
+  PinnedLayer pinned_layer_;
+  int64_t pinned_layer_index_ = -1;
+  absl::Status status_;
 
   absl::Span<const int32_t> tokens_;
   int64_t pos0_ = 0;

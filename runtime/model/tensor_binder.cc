@@ -33,7 +33,7 @@ absl::StatusOr<TensorView> TensorBinder::Bind(const GgufTensorInfo& info,
   TensorView view;
   view.type = info.type;
   view.ne = info.ne;
-  view.data = base_ + info.file_offset;
+  view.file_offset = info.file_offset;
   return view;
 }
 

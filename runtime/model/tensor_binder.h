@@ -19,8 +19,9 @@ namespace strata {
 
 class TensorBinder {
  public:
-  // `base` is the start of the file's bytes in memory.
-  TensorBinder(const GgufFile& gguf, const uint8_t* base) : gguf_(gguf), base_(base) {}
+  // Views it returns carry the tensor's file offset, not its bytes: the
+  // WeightStore resolves them when their block is pinned.
+  explicit TensorBinder(const GgufFile& gguf) : gguf_(gguf) {}
 
   // Binds `name` with the given shape (trailing dims omitted = 1).
   absl::StatusOr<TensorView> Require(const std::string& name, std::array<int64_t, 3> ne) const;
@@ -34,7 +35,6 @@ class TensorBinder {
   absl::StatusOr<TensorView> Bind(const GgufTensorInfo& info, std::array<int64_t, 3> ne) const;
 
   const GgufFile& gguf_;
-  const uint8_t* base_;
 };
 
 }  // namespace strata

@@ -15,10 +15,9 @@ void Add(const TensorView& t, std::vector<offload::FileRange>* ranges) {
 }
 
 std::vector<offload::FileRange> Merged(std::vector<offload::FileRange> ranges) {
-  std::sort(ranges.begin(), ranges.end(),
-            [](const offload::FileRange& a, const offload::FileRange& b) {
-              return a.offset < b.offset;
-            });
+  std::sort(
+      ranges.begin(), ranges.end(),
+      [](const offload::FileRange& a, const offload::FileRange& b) { return a.offset < b.offset; });
   std::vector<offload::FileRange> out;
   for (const offload::FileRange& r : ranges) {
     if (!out.empty() && r.offset <= out.back().offset + out.back().length + kMergeGap) {

@@ -1,8 +1,9 @@
 // The weight tensors of a transformer, bound by name from a GGUF file.
 //
-// Views point into memory owned by the Model (the mapped file). Optional
-// tensors are left empty (`data == nullptr`); `present()` tells. Shapes use
-// ggml order: [row length, rows, experts].
+// As bound, views carry only their position in the model file
+// (`file_offset`); the WeightStore resolves them to memory while their block
+// is pinned. Optional tensors that are absent stay empty; `present()` tells.
+// Shapes use ggml order: [row length, rows, experts].
 #ifndef STRATA_RUNTIME_MODEL_WEIGHTS_H_
 #define STRATA_RUNTIME_MODEL_WEIGHTS_H_
 
@@ -12,7 +13,8 @@
 
 namespace strata {
 
-inline bool present(const TensorView& t) { return t.data != nullptr; }
+// Optional tensors that are absent have neither bytes nor a file position.
+inline bool present(const TensorView& t) { return t.data != nullptr || t.file_offset != 0; }
 
 struct LayerWeights {
   TensorView attn_norm;  // [n_embd] F32

@@ -1,0 +1,204 @@
+#include "runtime/model/weight_store.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "cpu/quant_kernels.h"
+#include "offload/eviction_policy.h"
+
+namespace strata {
+namespace {
+
+// Embedding rows read per batch of requests; bounds the staging buffer.
+constexpr int64_t kRowsPerRead = 64;
+constexpr uint64_t kAlignment = 4096;
+
+absl::StatusOr<std::unique_ptr<offload::BlockCache>> MakeCache(const std::string& path,
+                                                               const WeightStoreOptions& options,
+                                                               uint64_t capacity,
+                                                               uint64_t slot_bytes) {
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<BlockReader> reader, BlockReader::Open(path, options.io));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<offload::EvictionPolicy> policy,
+                          offload::MakeEvictionPolicy(options.cache_policy));
+  return offload::BlockCache::Create(std::move(reader), capacity, std::move(policy), slot_bytes);
+}
+
+// Reads a small F32 vector (a global tensor) into `out`.
+absl::Status ReadVector(BlockReader& reader, const TensorView& t, std::vector<float>* out) {
+  if (t.file_offset == 0) return absl::OkStatus();
+  STRATA_ASSIGN_OR_RETURN(AlignedRange range,
+                          EnclosingAlignedRange(reader, t.file_offset, t.bytes()));
+  STRATA_ASSIGN_OR_RETURN(AlignedBuffer buffer,
+                          AlignedBuffer::Allocate(std::max<uint64_t>(range.length, 1)));
+  ReadRequest request{range.offset, range.length, buffer.data()};
+  STRATA_RETURN_IF_ERROR(reader.ReadAll(absl::MakeConstSpan(&request, 1)));
+  out->resize(t.elements());
+  std::memcpy(out->data(), buffer.data() + range.skip, t.bytes());
+  return absl::OkStatus();
+}
+
+TensorView Resolve(const offload::PinnedBlock& block, const TensorView& t) {
+  return t.file_offset == 0 ? t : block.Resolve(t);
+}
+
+}  // namespace
+
+uint64_t AlignedBlockBytes(const offload::BlockDesc& desc, uint64_t alignment) {
+  uint64_t total = 0;
+  for (const offload::FileRange& r : desc.ranges) {
+    const uint64_t start = r.offset / alignment * alignment;
+    const uint64_t end = (r.offset + r.length + alignment - 1) / alignment * alignment;
+    total += end - start;
+  }
+  return total;
+}
+
+absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
+    const std::string& path, const HParams& hp, const ModelWeights& unresolved,
+    const WeightBlocks& blocks, const WeightStoreOptions& options) {
+  auto store = std::unique_ptr<WeightStore>(new WeightStore(hp, unresolved));
+  STRATA_ASSIGN_OR_RETURN(store->dense_,
+                          MakeCache(path, options, options.dense_cache_bytes, /*slot_bytes=*/0));
+  for (const offload::BlockDesc& d : blocks.dense) {
+    STRATA_ASSIGN_OR_RETURN(offload::BlockKey key, store->dense_->Register(d));
+    store->dense_keys_.push_back(key);
+  }
+  STRATA_ASSIGN_OR_RETURN(store->output_key_, store->dense_->Register(blocks.output));
+
+  uint64_t slot = 0;
+  for (const auto& layer : blocks.experts) {
+    for (const offload::BlockDesc& d : layer)
+      slot = std::max(slot, AlignedBlockBytes(d, kAlignment));
+  }
+  if (slot > 0) {
+    STRATA_ASSIGN_OR_RETURN(store->experts_,
+                            MakeCache(path, options, options.expert_cache_bytes, slot));
+    for (const auto& layer : blocks.experts) {
+      std::vector<offload::BlockKey> keys;
+      for (const offload::BlockDesc& d : layer) {
+        STRATA_ASSIGN_OR_RETURN(offload::BlockKey key, store->experts_->Register(d));
+        keys.push_back(key);
+      }
+      store->expert_keys_.push_back(std::move(keys));
+    }
+  }
+
+  STRATA_ASSIGN_OR_RETURN(store->row_reader_, BlockReader::Open(path, options.io));
+  const uint64_t row_span =
+      static_cast<uint64_t>(unresolved.token_embd.row_bytes()) + 2 * kAlignment;
+  STRATA_ASSIGN_OR_RETURN(store->staging_, AlignedBuffer::Allocate(kRowsPerRead * row_span));
+  STRATA_RETURN_IF_ERROR(
+      ReadVector(*store->row_reader_, unresolved.output_norm, &store->output_norm_));
+  STRATA_RETURN_IF_ERROR(
+      ReadVector(*store->row_reader_, unresolved.rope_freqs, &store->rope_freqs_));
+  return store;
+}
+
+absl::StatusOr<PinnedLayer> WeightStore::PinLayer(int64_t il) {
+  PinnedLayer layer;
+  STRATA_ASSIGN_OR_RETURN(layer.block, dense_->Pin(dense_keys_[il]));
+  const LayerWeights& u = w_.layers[il];
+  LayerWeights& r = layer.weights;
+  r = u;
+  for (auto [dst, src] : {std::pair{&r.attn_norm, &u.attn_norm},
+                          {&r.wq, &u.wq},
+                          {&r.wk, &u.wk},
+                          {&r.wv, &u.wv},
+                          {&r.wo, &u.wo},
+                          {&r.bq, &u.bq},
+                          {&r.bk, &u.bk},
+                          {&r.bv, &u.bv},
+                          {&r.bo, &u.bo},
+                          {&r.q_norm, &u.q_norm},
+                          {&r.k_norm, &u.k_norm},
+                          {&r.ffn_norm, &u.ffn_norm},
+                          {&r.ffn_gate, &u.ffn_gate},
+                          {&r.ffn_up, &u.ffn_up},
+                          {&r.ffn_down, &u.ffn_down},
+                          {&r.ffn_gate_inp, &u.ffn_gate_inp}}) {
+    *dst = Resolve(layer.block, *src);
+  }
+  return layer;
+}
+
+absl::StatusOr<std::vector<PinnedExpert>> WeightStore::PinExperts(
+    int64_t il, absl::Span<const int32_t> experts) {
+  std::vector<offload::BlockKey> keys;
+  keys.reserve(experts.size());
+  for (int32_t e : experts) keys.push_back(expert_keys_[il][e]);
+  STRATA_ASSIGN_OR_RETURN(std::vector<offload::PinnedBlock> blocks, experts_->PinMany(keys));
+  const LayerWeights& u = w_.layers[il];
+  std::vector<PinnedExpert> pinned(experts.size());
+  for (size_t i = 0; i < experts.size(); ++i) {
+    pinned[i].block = std::move(blocks[i]);
+    pinned[i].gate = pinned[i].block.Resolve(u.ffn_gate_exps.Slice2(experts[i]));
+    pinned[i].up = pinned[i].block.Resolve(u.ffn_up_exps.Slice2(experts[i]));
+    pinned[i].down = pinned[i].block.Resolve(u.ffn_down_exps.Slice2(experts[i]));
+  }
+  return pinned;
+}
+
+absl::StatusOr<PinnedOutput> WeightStore::PinOutput() {
+  PinnedOutput out;
+  STRATA_ASSIGN_OR_RETURN(out.block, dense_->Pin(output_key_));
+  out.output = out.block.Resolve(w_.output);
+  return out;
+}
+
+absl::Status WeightStore::ReadEmbeddingRows(absl::Span<const int32_t> tokens, float* out) {
+  std::lock_guard<std::mutex> lock(embedding_mutex_);
+  const TensorView& embd = w_.token_embd;
+  const int64_t row_bytes = embd.row_bytes();
+  const cpu::QuantKernels& kernels = *cpu::FindReferenceKernels(embd.type);
+  std::vector<ReadRequest> requests;
+  std::vector<AlignedRange> ranges;
+  for (size_t first = 0; first < tokens.size(); first += kRowsPerRead) {
+    const size_t count = std::min<size_t>(kRowsPerRead, tokens.size() - first);
+    const uint64_t slot = staging_.size() / kRowsPerRead / kAlignment * kAlignment;
+    requests.clear();
+    ranges.clear();
+    for (size_t i = 0; i < count; ++i) {
+      const uint64_t offset = embd.file_offset + tokens[first + i] * row_bytes;
+      STRATA_ASSIGN_OR_RETURN(AlignedRange r,
+                              EnclosingAlignedRange(*row_reader_, offset, row_bytes));
+      ranges.push_back(r);
+      requests.push_back({r.offset, r.length, staging_.data() + i * slot});
+    }
+    const auto start = std::chrono::steady_clock::now();
+    STRATA_RETURN_IF_ERROR(row_reader_->ReadAll(requests));
+    embedding_reads_.read_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t i = 0; i < count; ++i) {
+      kernels.to_float(staging_.data() + i * slot + ranges[i].skip, out + (first + i) * embd.ne[0],
+                       embd.ne[0]);
+      embedding_reads_.bytes_read += ranges[i].length;
+      ++embedding_reads_.misses;
+    }
+  }
+  return absl::OkStatus();
+}
+
+offload::TierStats WeightStore::stats() const {
+  offload::TierStats total = dense_->stats();
+  if (experts_ != nullptr) {
+    const offload::TierStats e = experts_->stats();
+    for (int c = 0; c < offload::kBlockClassCount; ++c) total.by_class[c].Add(e.by_class[c]);
+    total.cache_capacity_bytes += e.cache_capacity_bytes;
+    total.resident_bytes += e.resident_bytes;
+    // Each cache's peak is bounded by its arena; their sum bounds the total.
+    total.peak_resident_bytes += e.peak_resident_bytes;
+    total.read_requests += e.read_requests;
+  }
+  std::lock_guard<std::mutex> lock(embedding_mutex_);
+  total.of(offload::BlockClass::kEmbeddingOutput).Add(embedding_reads_);
+  return total;
+}
+
+uint64_t WeightStore::reserved_bytes() const {
+  return dense_->capacity() + (experts_ ? experts_->capacity() : 0) + staging_.size();
+}
+
+}  // namespace strata
