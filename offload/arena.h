@@ -1,7 +1,7 @@
 // A fixed region of memory that resident blocks are carved from.
 //
 // The RAM tier reserves its whole budget once (an anonymous mapping advised
-// for 2 MiB huge pages) and places blocks in it with a first-fit allocator
+// for 2 MiB huge pages and faulted in up front) and places blocks in it with a first-fit allocator
 // that coalesces freed neighbours. Memory is reused, never returned to the
 // kernel while the arena lives: touching fresh pages costs 0.5–3 GB/s here,
 // so paying it once per page matters, and RSS can never exceed the region.

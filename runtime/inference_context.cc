@@ -9,9 +9,8 @@
 
 namespace strata {
 
-absl::StatusOr<std::unique_ptr<InferenceContext>> InferenceContext::Create(
-    const Model& model, const ContextOptions& options) {
-  const HParams& hp = model.hparams();
+absl::StatusOr<ContextOptions> ResolveContextOptions(const HParams& hp,
+                                                     const ContextOptions& options) {
   ContextOptions opts = options;
   if (opts.n_ctx == 0) opts.n_ctx = hp.n_ctx_train;
   if (opts.n_ctx < 0) {
@@ -28,6 +27,16 @@ absl::StatusOr<std::unique_ptr<InferenceContext>> InferenceContext::Create(
   }
   if (opts.n_threads == 0) opts.n_threads = cpu::DefaultThreadCount();
   opts.n_batch = std::min(opts.n_batch, opts.n_ctx);
+  return opts;
+}
+
+absl::StatusOr<std::unique_ptr<InferenceContext>> InferenceContext::Create(
+    const Model& model, const ContextOptions& options) {
+  const HParams& hp = model.hparams();
+  if (!model.has_store()) {
+    return absl::FailedPreconditionError("the model's weights are not attached");
+  }
+  STRATA_ASSIGN_OR_RETURN(ContextOptions opts, ResolveContextOptions(hp, options));
   auto ctx = std::unique_ptr<InferenceContext>(new InferenceContext(model, opts));
   ctx->pool_ = std::make_unique<cpu::ThreadPool>(opts.n_threads);
   STRATA_ASSIGN_OR_RETURN(ctx->kv_, KvCache::Create(hp, opts.n_ctx));

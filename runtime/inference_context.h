@@ -30,6 +30,12 @@ struct ContextOptions {
   bool all_logits = false;
 };
 
+// Fills in defaults (n_ctx 0: the model's training context; n_threads 0:
+// every CPU; n_batch at most n_ctx) and validates. InvalidArgument on
+// negative or zero sizes.
+absl::StatusOr<ContextOptions> ResolveContextOptions(const HParams& hp,
+                                                     const ContextOptions& options);
+
 class InferenceContext {
  public:
   static absl::StatusOr<std::unique_ptr<InferenceContext>> Create(const Model& model,

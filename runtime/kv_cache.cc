@@ -6,6 +6,14 @@
 
 namespace strata {
 
+int64_t KvCache::BytesFor(const HParams& hp, int64_t n_ctx) {
+  int64_t bytes = 0;
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    bytes += n_ctx * (hp.kv_dim_k(il) + hp.kv_dim_v(il)) * static_cast<int64_t>(sizeof(float));
+  }
+  return bytes;
+}
+
 absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const HParams& hp, int64_t n_ctx) {
   if (n_ctx <= 0) return absl::InvalidArgumentError(absl::StrCat("bad context size ", n_ctx));
   auto cache = std::make_unique<KvCache>();

@@ -20,6 +20,8 @@ namespace strata {
 class KvCache {
  public:
   static absl::StatusOr<std::unique_ptr<KvCache>> Create(const HParams& hp, int64_t n_ctx);
+  // Bytes Create reserves for `n_ctx` positions.
+  static int64_t BytesFor(const HParams& hp, int64_t n_ctx);
 
   int64_t n_ctx() const { return n_ctx_; }
   // Positions [0, n_used) hold valid entries.

@@ -13,32 +13,54 @@ int64_t MaxOf(const std::vector<int64_t>& v) { return *std::max_element(v.begin(
 
 }  // namespace
 
-ForwardBuffers::ForwardBuffers(const HParams& hp, int64_t max_tokens_in, int64_t n_ctx,
-                               int n_threads, bool all_logits)
-    : max_tokens(max_tokens_in) {
-  const int64_t n = max_tokens;
+// Calls fn(member, floats) for every float buffer: one place decides the
+// sizes, both for allocating them and for planning the RAM budget.
+template <typename Fn>
+void ForwardBuffers::ForEachBuffer(const HParams& hp, int64_t n, int64_t n_ctx, int n_threads,
+                                   bool all_logits, Fn fn) {
   const int64_t max_head = MaxOf(hp.n_head);
   const int64_t max_head_kv = MaxOf(hp.n_head_kv);
   const int64_t n_ff = std::max(MaxOf(hp.n_ff), hp.n_ff_exp);
-  x.resize(n * hp.n_embd);
-  xb.resize(n * hp.n_embd);
-  out.resize(n * hp.n_embd);
-  q.resize(n * max_head * hp.head_dim_k);
-  k.resize(n * max_head_kv * hp.head_dim_k);
-  v.resize(n * max_head_kv * hp.head_dim_v);
-  attn.resize(n * max_head * hp.head_dim_v);
-  rope_cos.resize(n * hp.n_rot / 2);
-  rope_sin.resize(n * hp.n_rot / 2);
-  scores.resize(static_cast<int64_t>(n_threads) * 2 * n_ctx);
-  ffn_gate.resize(n * n_ff);
-  ffn_up.resize(n * n_ff);
+  fn(&ForwardBuffers::x, n * hp.n_embd);
+  fn(&ForwardBuffers::xb, n * hp.n_embd);
+  fn(&ForwardBuffers::out, n * hp.n_embd);
+  fn(&ForwardBuffers::q, n * max_head * hp.head_dim_k);
+  fn(&ForwardBuffers::k, n * max_head_kv * hp.head_dim_k);
+  fn(&ForwardBuffers::v, n * max_head_kv * hp.head_dim_v);
+  fn(&ForwardBuffers::attn, n * max_head * hp.head_dim_v);
+  fn(&ForwardBuffers::rope_cos, n * hp.n_rot / 2);
+  fn(&ForwardBuffers::rope_sin, n * hp.n_rot / 2);
+  fn(&ForwardBuffers::scores, static_cast<int64_t>(n_threads) * 2 * n_ctx);
+  fn(&ForwardBuffers::ffn_gate, n * n_ff);
+  fn(&ForwardBuffers::ffn_up, n * n_ff);
   if (hp.is_moe()) {
-    router.resize(n * hp.n_expert);
-    expert_in.resize(n * hp.n_embd);
-    expert_out.resize(n * hp.n_expert_used * hp.n_embd);
-    routes.resize(n);
+    fn(&ForwardBuffers::router, n * hp.n_expert);
+    fn(&ForwardBuffers::expert_in, n * hp.n_embd);
+    fn(&ForwardBuffers::expert_out, n * hp.n_expert_used * hp.n_embd);
   }
-  logits.resize((all_logits ? n : 1) * hp.n_vocab);
+  fn(&ForwardBuffers::logits, (all_logits ? n : 1) * hp.n_vocab);
+}
+
+ForwardBuffers::ForwardBuffers(const HParams& hp, int64_t max_tokens_in, int64_t n_ctx,
+                               int n_threads, bool all_logits)
+    : max_tokens(max_tokens_in) {
+  ForEachBuffer(hp, max_tokens, n_ctx, n_threads, all_logits,
+                [this](std::vector<float> ForwardBuffers::*member, int64_t floats) {
+                  (this->*member).resize(floats);
+                });
+  if (hp.is_moe()) routes.resize(max_tokens);
+}
+
+int64_t ForwardBuffers::BytesFor(const HParams& hp, int64_t max_tokens, int64_t n_ctx,
+                                 int n_threads, bool all_logits) {
+  int64_t floats = 0;
+  ForEachBuffer(hp, max_tokens, n_ctx, n_threads, all_logits,
+                [&floats](std::vector<float> ForwardBuffers::*, int64_t n) { floats += n; });
+  // Quantized activations: at most one byte and a bit per float of the widest
+  // matmul input, which expert_out bounds from above.
+  const int64_t activations = max_tokens * std::max(hp.n_embd, std::max(MaxOf(hp.n_ff),
+                                                                          hp.n_ff_exp)) * 2;
+  return floats * static_cast<int64_t>(sizeof(float)) + activations;
 }
 
 void ForwardPass::Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode) {

@@ -27,6 +27,9 @@ namespace strata {
 struct ForwardBuffers {
   ForwardBuffers(const HParams& hp, int64_t max_tokens, int64_t n_ctx, int n_threads,
                  bool all_logits);
+  // The bytes the constructor allocates with these arguments (for planning).
+  static int64_t BytesFor(const HParams& hp, int64_t max_tokens, int64_t n_ctx, int n_threads,
+                          bool all_logits);
 
   int64_t max_tokens;
   std::vector<float> x;                 // [max_tokens, n_embd] residual stream
@@ -47,6 +50,11 @@ struct ForwardBuffers {
   std::vector<moe::TokenRoute> routes;  // [max_tokens]
   std::vector<float> logits;            // [max_tokens or 1, n_vocab]
   cpu::QuantizedActivations act;
+
+ private:
+  template <typename Fn>
+  static void ForEachBuffer(const HParams& hp, int64_t max_tokens, int64_t n_ctx, int n_threads,
+                            bool all_logits, Fn fn);
 };
 
 struct AttentionOptions {

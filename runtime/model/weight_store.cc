@@ -16,11 +16,17 @@ namespace {
 constexpr int64_t kRowsPerRead = 64;
 constexpr uint64_t kAlignment = 4096;
 
+absl::StatusOr<std::unique_ptr<BlockReader>> OpenReader(const std::string& path,
+                                                        const WeightStoreOptions& options) {
+  return options.open_reader ? options.open_reader(path, options.io)
+                             : BlockReader::Open(path, options.io);
+}
+
 absl::StatusOr<std::unique_ptr<offload::BlockCache>> MakeCache(const std::string& path,
                                                                const WeightStoreOptions& options,
                                                                uint64_t capacity,
                                                                uint64_t slot_bytes) {
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<BlockReader> reader, BlockReader::Open(path, options.io));
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<BlockReader> reader, OpenReader(path, options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<offload::EvictionPolicy> policy,
                           offload::MakeEvictionPolicy(options.cache_policy));
   return offload::BlockCache::Create(std::move(reader), capacity, std::move(policy), slot_bytes);
@@ -86,7 +92,7 @@ absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
     }
   }
 
-  STRATA_ASSIGN_OR_RETURN(store->row_reader_, BlockReader::Open(path, options.io));
+  STRATA_ASSIGN_OR_RETURN(store->row_reader_, OpenReader(path, options));
   const uint64_t row_span =
       static_cast<uint64_t>(unresolved.token_embd.row_bytes()) + 2 * kAlignment;
   STRATA_ASSIGN_OR_RETURN(store->staging_, AlignedBuffer::Allocate(kRowsPerRead * row_span));

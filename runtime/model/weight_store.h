@@ -17,6 +17,7 @@
 #define STRATA_RUNTIME_MODEL_WEIGHT_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,11 @@ struct WeightStoreOptions {
   uint64_t expert_cache_bytes = 0;
   std::string cache_policy = "lru";
   BlockReaderOptions io;
+  // Opens the store's readers (three: dense cache, expert cache, embedding
+  // rows); BlockReader::Open when empty. Tests inject faults through it.
+  std::function<absl::StatusOr<std::unique_ptr<BlockReader>>(const std::string& path,
+                                                             const BlockReaderOptions& options)>
+      open_reader;
 };
 
 // A layer's dense weights, resolved to memory, pinned while this lives.

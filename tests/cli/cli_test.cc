@@ -325,6 +325,64 @@ TEST_F(CliTest, BadFlagValues) {
   EXPECT_EQ(Strata({"frobnicate"}).exit_code, 2);
 }
 
+// A model 2.6x larger than the budget runs under it: same tokens as with
+// every weight resident, the script keys present, peak RSS within 5%.
+TEST_F(CliTest, RunsUnderARamBudgetSmallerThanTheModel) {
+  const std::string model = ScratchDir() + "/budget_model.gguf";
+  ASSERT_EQ(Strata({"make-model", "--arch",     "qwen3moe", "--n-embd",        "512",  "--n-layer",
+                    "10",         "--n-head",   "8",        "--n-head-kv",     "4",    "--head-dim",
+                    "64",         "--n-expert", "32",       "--n-expert-used", "4",    "--n-ff-exp",
+                    "512",        "--n-vocab",  "4096",     "--type",          "q4_k", "-q",
+                    "-o",         model})
+                .exit_code,
+            0);
+  const int64_t budget = 56 << 20;
+  ASSERT_GT(std::filesystem::file_size(model), 2.5 * budget);
+  const std::vector<std::string> args = {"run", "-m",    model,    "-p", "Once upon a time",
+                                         "-n",  "16",    "--temp", "0",  "-c",
+                                         "256", "--json"};
+  const CommandResult full = Strata(args);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  std::vector<std::string> tiered = args;
+  tiered.insert(tiered.end(), {"--ram-budget", "56M", "--cache-policy", "s3fifo"});
+  const CommandResult r = Strata(tiered);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["generated_ids"], nlohmann::json::parse(full.out)["generated_ids"]);
+  const auto& s = j["stats"];
+  EXPECT_EQ(s["ram"]["budget_bytes"].get<int64_t>(), budget);
+  EXPECT_LE(s["ram"]["peak_resident_bytes"].get<int64_t>(), budget);
+  EXPECT_GT(s["expert"]["misses"].get<int64_t>(), 0);
+  EXPECT_GT(s["expert"]["hits"].get<int64_t>(), 0);
+  EXPECT_GT(s["expert"]["bytes_read"].get<int64_t>(), 0);
+  EXPECT_LE(s["vm_hwm_bytes"].get<double>(), 1.05 * budget);
+  // --stats prints the table.
+  tiered.pop_back();  // "s3fifo"
+  tiered.pop_back();  // "--cache-policy"
+  std::vector<std::string> text = tiered;
+  text.erase(std::find(text.begin(), text.end(), "--json"));
+  text.push_back("--stats");
+  const CommandResult t = Strata(text);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_TRUE(absl::StrContains(t.err, "RAM tier: budget 56.0 MiB")) << t.err;
+  EXPECT_TRUE(absl::StrContains(t.err, "NVMe tier:")) << t.err;
+}
+
+TEST_F(CliTest, BadBudgetsAndPolicies) {
+  ExpectOneErrorLine(Strata({"run", "-m", tiny_, "-p", "x", "--ram-budget", "abc"}),
+                     "--ram-budget");
+  ExpectOneErrorLine(Strata({"run", "-m", tiny_, "-p", "x", "--ram-budget", "0"}), "--ram-budget");
+  ExpectOneErrorLine(Strata({"run", "-m", tiny_, "-p", "x", "--ram-budget", "-5G"}),
+                     "--ram-budget");
+  ExpectOneErrorLine(Strata({"run", "-m", tiny_, "-p", "x", "--ram-budget", "1K"}), "at least");
+  ExpectOneErrorLine(Strata({"run", "-m", tiny_, "-p", "x", "--cache-policy", "mru"}),
+                     "--cache-policy");
+  const auto j = nlohmann::json::parse(Strata({"inspect", "-m", tiny_, "--json"}).out);
+  const int64_t min_budget = j["min_ram_budget_bytes"];
+  EXPECT_GT(min_budget, 0);
+  EXPECT_GE(j["full_ram_budget_bytes"].get<int64_t>(), min_budget);
+}
+
 TEST_F(CliTest, CtrlCStopsGenerationCleanly) {
   const CommandResult r = ::strata::testing::RunCommandAndSignal(
       {StrataBinary(), "run", "-m", tiny_, "-p", "x", "-n", "-1", "-c", "200000", "--ignore-eos"},

@@ -14,10 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "offload/process_memory.h"
 #include "runtime/inference_context.h"
 #include "runtime/model/model.h"
 #include "tools/cli/common.h"
 #include "tools/cli/flag_parser.h"
+#include "tools/cli/model_loader.h"
+#include "tools/cli/stats_report.h"
 
 namespace strata::cli {
 namespace {
@@ -60,6 +63,7 @@ int Bench(int argc, char** argv) {
   std::string model_path;
   int64_t n_prompt = 128, n_gen = 64, reps = 5, threads = 0, batch = 512;
   bool json = false;
+  TieringFlags tiering;
   FlagParser parser("bench");
   parser.String({"-m", "--model"}, "FILE", &model_path, "GGUF model (default: the demo model)");
   parser.Int({"-p", "--n-prompt"}, "N", &n_prompt,
@@ -68,6 +72,10 @@ int Bench(int argc, char** argv) {
   parser.Int({"-r", "--repetitions"}, "N", &reps, "repetitions of each test (default 5)");
   parser.Int({"-t", "--threads"}, "N", &threads, "threads (default: all CPUs)");
   parser.Int({"-b", "--batch-size"}, "N", &batch, "prefill batch size (default 512)");
+  parser.Size({"--ram-budget"}, "SIZE", &tiering.ram_budget,
+              "hard RAM limit, e.g. 4G (default: 80% of available)");
+  parser.String({"--cache-policy"}, "NAME", &tiering.cache_policy,
+                "eviction policy of the RAM tier (default lru)");
   parser.Bool({"--json"}, &json, "print one JSON object");
   if (auto exit_code = parser.ParseOrExit(
           argc, argv, "strata bench [-m MODEL] [-p N] [-n N] [-r N] [-t N] [--json]")) {
@@ -84,15 +92,15 @@ int Bench(int argc, char** argv) {
     if (!path.ok()) return ReportError("bench", path.status());
     model_path = *path;
   }
-  auto model = Model::Load(model_path);
-  if (!model.ok()) return ReportError("bench", model.status());
-  const HParams& hp = (*model)->hparams();
-
   ContextOptions options;
   options.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
   options.n_batch = batch;
   options.n_threads = static_cast<int>(threads);
-  auto ctx = InferenceContext::Create(**model, options);
+  auto loaded = LoadModel(model_path, options, tiering);
+  if (!loaded.ok()) return ReportError("bench", loaded.status());
+  const std::unique_ptr<Model>& model = loaded->model;
+  const HParams& hp = model->hparams();
+  auto ctx = InferenceContext::Create(*model, options);
   if (!ctx.ok()) return ReportError("bench", ctx.status());
 
   std::mt19937 rng(1234);
@@ -114,13 +122,13 @@ int Bench(int argc, char** argv) {
     results.push_back(std::move(r));
   }
 
-  const int64_t size = (*model)->total_weight_bytes();
+  const int64_t size = model->total_weight_bytes();
   const std::string model_desc = absl::StrCat(hp.arch_name, " ", hp.model_name);
   if (json) {
     nlohmann::json out;
     out["model"] = model_path;
     out["model_bytes"] = size;
-    out["active_bytes_per_token"] = (*model)->active_bytes_per_token();
+    out["active_bytes_per_token"] = model->active_bytes_per_token();
     out["threads"] = (*ctx)->n_threads();
     nlohmann::json tests = nlohmann::json::array();
     for (const TestResult& r : results) {
@@ -134,6 +142,8 @@ int Bench(int argc, char** argv) {
       out[r.n_prompt > 0 ? "prefill_tps_stddev" : "decode_tps_stddev"] = r.stddev();
     }
     out["results"] = tests;
+    out["stats"] = StatsJson({loaded->plan, model->store().stats(),
+                              std::string(model->store().io_mode()), offload::ReadProcessMemory()});
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

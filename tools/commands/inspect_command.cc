@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
+#include "runtime/memory_plan.h"
 #include "runtime/model/model.h"
 #include "storage/gguf_file.h"
 #include "tools/cli/common.h"
@@ -64,7 +65,8 @@ int Inspect(int argc, char** argv) {
   auto gguf = GgufFile::Open(model_path);
   if (!gguf.ok()) return ReportError("inspect", gguf.status());
   // A file Strata cannot run (unknown architecture, ...) is still described.
-  auto model = Model::Load(model_path);
+  // Nothing is read from the weights: Open binds tensors and plans blocks.
+  auto model = Model::Open(model_path);
 
   int64_t total_bytes = 0;
   std::map<std::string, int64_t> bytes_by_type;
@@ -95,6 +97,12 @@ int Inspect(int argc, char** argv) {
       out["runnable"] = true;
       out["hparams"] = HParamsJson(m.hparams());
       out["active_bytes_per_token"] = m.active_bytes_per_token();
+      // For `run`'s defaults (-c 4096, -b 512, all threads).
+      auto plan = PlanMemory(m, ContextOptions{}, UINT64_MAX);
+      if (plan.ok()) {
+        out["min_ram_budget_bytes"] = plan->min_ram_budget_bytes;
+        out["full_ram_budget_bytes"] = plan->full_ram_budget_bytes;
+      }
       out["output_tied"] = m.weights().output_tied;
       const Tokenizer& tok = m.tokenizer();
       out["tokenizer"] = {{"model", std::string(tok.model_name())},
@@ -141,6 +149,11 @@ int Inspect(int argc, char** argv) {
     std::printf("tokenizer:     %s (pre: %s), %lld tokens, bos %d, eos %d, add_bos %s\n",
                 std::string(tok.model_name()).c_str(), std::string(tok.pre_name()).c_str(),
                 (long long)tok.n_vocab(), tok.bos(), tok.eos(), tok.add_bos() ? "yes" : "no");
+    if (auto plan = PlanMemory(m, ContextOptions{}, UINT64_MAX); plan.ok()) {
+      std::printf("RAM budget:    at least %s to run (-c 4096), %s to keep every weight resident\n",
+                  FormatBytes(plan->min_ram_budget_bytes).c_str(),
+                  FormatBytes(plan->full_ram_budget_bytes).c_str());
+    }
     std::printf("weights:       %s total; %s active per decoded token%s\n",
                 FormatBytes(total_bytes).c_str(), FormatBytes(m.active_bytes_per_token()).c_str(),
                 m.weights().output_tied ? " (output tied to embedding)" : "");

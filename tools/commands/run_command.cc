@@ -8,12 +8,15 @@
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "offload/process_memory.h"
 #include "runtime/generator.h"
 #include "runtime/inference_context.h"
 #include "runtime/model/model.h"
 #include "runtime/sampling/sampling_params.h"
 #include "tools/cli/common.h"
 #include "tools/cli/flag_parser.h"
+#include "tools/cli/model_loader.h"
+#include "tools/cli/stats_report.h"
 
 namespace strata::cli {
 namespace {
@@ -45,6 +48,8 @@ struct RunFlags {
   bool json = false;
   bool no_display_prompt = false;
   std::string dump_logits;
+  bool stats = false;
+  TieringFlags tiering;
 };
 
 void Register(FlagParser& p, RunFlags& f) {
@@ -70,6 +75,11 @@ void Register(FlagParser& p, RunFlags& f) {
   p.Bool({"--ignore-eos"}, &f.ignore_eos, "keep generating past end-of-generation tokens");
   p.Bool({"--json"}, &f.json, "print one JSON object instead of streaming text");
   p.Bool({"--no-display-prompt"}, &f.no_display_prompt, "do not echo the prompt");
+  p.Size({"--ram-budget"}, "SIZE", &f.tiering.ram_budget,
+         "hard RAM limit for weights, KV cache and buffers, e.g. 4G (default: 80% of available)");
+  p.String({"--cache-policy"}, "NAME", &f.tiering.cache_policy,
+           "eviction policy of the RAM tier: lru, lfu, lfu-aging, s3fifo, score (default lru)");
+  p.Bool({"--stats"}, &f.stats, "print tier statistics (hits, misses, bytes read, peak RSS)");
   p.String({"--dump-logits"}, "FILE", &f.dump_logits,
            "write the last prompt position's logits as raw little-endian float32");
 }
@@ -146,15 +156,15 @@ int Run(int argc, char** argv) {
     prompt = kDefaultPrompt;
   }
 
-  auto model = Model::Load(flags.model);
-  if (!model.ok()) return ReportError("run", model.status());
-  const Tokenizer& tokenizer = (*model)->tokenizer();
-
   ContextOptions ctx_options;
   ctx_options.n_ctx = flags.ctx_size;
   ctx_options.n_batch = flags.batch_size;
   ctx_options.n_threads = static_cast<int>(flags.threads);
-  auto context = InferenceContext::Create(**model, ctx_options);
+  auto loaded = LoadModel(flags.model, ctx_options, flags.tiering);
+  if (!loaded.ok()) return ReportError("run", loaded.status());
+  const std::unique_ptr<Model>& model = loaded->model;
+  const Tokenizer& tokenizer = model->tokenizer();
+  auto context = InferenceContext::Create(*model, ctx_options);
   if (!context.ok()) return ReportError("run", context.status());
 
   auto sampling_params = ToSamplingParams(flags, (*context)->n_ctx());
@@ -209,8 +219,11 @@ int Run(int argc, char** argv) {
   if (!result.ok()) return ReportError("run", result.status());
   if (!dump_status.ok()) return ReportError("run", dump_status);
 
+  const StatsSnapshot stats{loaded->plan, model->store().stats(),
+                            std::string(model->store().io_mode()), offload::ReadProcessMemory()};
   if (flags.json) {
     nlohmann::json out;
+    out["stats"] = StatsJson(stats);
     out["model"] = flags.model;
     out["prompt_ids"] = prompt_ids;
     out["generated_ids"] = result->generated;
@@ -234,6 +247,7 @@ int Run(int argc, char** argv) {
                  static_cast<long long>(result->n_prompt), result->prompt_tokens_per_second(),
                  result->generated.size(), result->decode_tokens_per_second(),
                  result->stop_reason == StopReason::kCancelled ? " (interrupted)" : "");
+    if (flags.stats) std::fprintf(stderr, "%s", FormatStats(stats).c_str());
   }
   return result->stop_reason == StopReason::kCancelled ? 130 : 0;
 }

@@ -1,0 +1,93 @@
+#include "tools/cli/stats_report.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace strata::cli {
+namespace {
+
+constexpr offload::BlockClass kClasses[] = {
+    offload::BlockClass::kDense, offload::BlockClass::kExpert,
+    offload::BlockClass::kEmbeddingOutput, offload::BlockClass::kKv};
+
+double MiB(uint64_t bytes) { return bytes / 1048576.0; }
+
+double Gbps(uint64_t bytes, double seconds) { return seconds > 0 ? bytes / seconds / 1e9 : 0.0; }
+
+nlohmann::json ClassJson(const offload::ClassCounters& c) {
+  return {{"hits", c.hits},
+          {"misses", c.misses},
+          {"hit_pct", 100.0 * c.hit_rate()},
+          {"bytes_read", c.bytes_read},
+          {"read_seconds", c.read_seconds},
+          {"evictions", c.evictions},
+          {"evicted_bytes", c.evicted_bytes}};
+}
+
+}  // namespace
+
+std::string FormatStats(const StatsSnapshot& s) {
+  const MemoryPlan& p = s.plan;
+  std::string out = absl::StrFormat(
+      "RAM tier: budget %.1f MiB = weight caches %.1f MiB (dense %.1f, experts %.1f) + KV %.1f + "
+      "scratch %.1f + staging %.1f + process %.1f\n"
+      "          resident peak %.1f MiB of %.1f MiB cache; VmHWM %.1f MiB "
+      "(budget %+.1f%%); minimum budget %.1f MiB\n",
+      MiB(p.ram_budget_bytes), MiB(p.dense_cache_bytes + p.expert_cache_bytes),
+      MiB(p.dense_cache_bytes), MiB(p.expert_cache_bytes), MiB(p.kv_bytes), MiB(p.scratch_bytes),
+      MiB(p.staging_bytes), MiB(p.base_bytes), MiB(s.tiers.peak_resident_bytes),
+      MiB(s.tiers.cache_capacity_bytes), MiB(s.process.hwm_bytes),
+      p.ram_budget_bytes
+          ? 100.0 * (static_cast<double>(s.process.hwm_bytes) / p.ram_budget_bytes - 1.0)
+          : 0.0,
+      MiB(p.min_ram_budget_bytes));
+  absl::StrAppendFormat(&out, "%-18s %9s %9s %7s %10s %8s %7s %10s\n", "class", "hits", "misses",
+                        "hit%", "read MiB", "read s", "GB/s", "evictions");
+  for (offload::BlockClass c : kClasses) {
+    const offload::ClassCounters& k = s.tiers.of(c);
+    if (c == offload::BlockClass::kKv) {
+      absl::StrAppendFormat(&out, "%-18s %.1f MiB resident in RAM (KV tiering: paged KV issue)\n",
+                            "kv", MiB(p.kv_bytes));
+      continue;
+    }
+    absl::StrAppendFormat(&out, "%-18s %9u %9u %6.1f%% %10.1f %8.3f %7.2f %10u\n",
+                          std::string(offload::BlockClassName(c)), k.hits, k.misses,
+                          100.0 * k.hit_rate(), MiB(k.bytes_read), k.read_seconds,
+                          Gbps(k.bytes_read, k.read_seconds), k.evictions);
+  }
+  const offload::ClassCounters t = s.tiers.total();
+  absl::StrAppendFormat(&out, "NVMe tier: %s, %u requests, %.1f MiB read in %.3f s (%.2f GB/s)\n",
+                        s.io_mode, s.tiers.read_requests, MiB(t.bytes_read), t.read_seconds,
+                        Gbps(t.bytes_read, t.read_seconds));
+  return out;
+}
+
+nlohmann::json StatsJson(const StatsSnapshot& s) {
+  const MemoryPlan& p = s.plan;
+  nlohmann::json j;
+  j["ram"] = {{"budget_bytes", p.ram_budget_bytes},
+              {"min_budget_bytes", p.min_ram_budget_bytes},
+              {"dense_cache_bytes", p.dense_cache_bytes},
+              {"expert_cache_bytes", p.expert_cache_bytes},
+              {"kv_bytes", p.kv_bytes},
+              {"scratch_bytes", p.scratch_bytes},
+              {"staging_bytes", p.staging_bytes},
+              {"process_base_bytes", p.base_bytes},
+              {"resident_bytes", s.tiers.resident_bytes},
+              {"peak_resident_bytes", s.tiers.peak_resident_bytes}};
+  for (offload::BlockClass c : kClasses) {
+    j[std::string(offload::BlockClassName(c))] = ClassJson(s.tiers.of(c));
+  }
+  j["kv"]["resident_bytes"] = p.kv_bytes;
+  const offload::ClassCounters t = s.tiers.total();
+  j["nvme"] = {{"mode", s.io_mode},
+               {"requests", s.tiers.read_requests},
+               {"bytes_read", t.bytes_read},
+               {"read_seconds", t.read_seconds},
+               {"read_gbps", Gbps(t.bytes_read, t.read_seconds)}};
+  j["vm_hwm_bytes"] = s.process.hwm_bytes;
+  j["vm_rss_bytes"] = s.process.rss_bytes;
+  return j;
+}
+
+}  // namespace strata::cli

@@ -1,0 +1,28 @@
+// The tier statistics `strata run --stats` prints and `--json` embeds: the
+// RAM budget and how it is spent, per-class hits / misses / bytes read /
+// read time / evictions, the NVMe read path, and the process's peak RSS.
+#ifndef STRATA_TOOLS_CLI_STATS_REPORT_H_
+#define STRATA_TOOLS_CLI_STATS_REPORT_H_
+
+#include <string>
+
+#include "nlohmann/json.hpp"
+#include "offload/process_memory.h"
+#include "offload/tier_stats.h"
+#include "runtime/memory_plan.h"
+
+namespace strata::cli {
+
+struct StatsSnapshot {
+  MemoryPlan plan;
+  offload::TierStats tiers;
+  std::string io_mode;
+  offload::ProcessMemory process;
+};
+
+std::string FormatStats(const StatsSnapshot& s);
+nlohmann::json StatsJson(const StatsSnapshot& s);
+
+}  // namespace strata::cli
+
+#endif  // STRATA_TOOLS_CLI_STATS_REPORT_H_
