@@ -30,7 +30,7 @@ struct FileRange {
 struct BlockDesc {
   BlockClass block_class = BlockClass::kDense;
   int32_t layer = -1;   // -1 for blocks outside the layers (output).
-  int32_t expert = -1;  // Expert blocks only.
+  int32_t expert = -1;  // Expert blocks: the expert; embedding blocks: the chunk.
   std::vector<FileRange> ranges;
 
   uint64_t bytes() const {

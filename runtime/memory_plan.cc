@@ -17,11 +17,10 @@ std::string Mib(uint64_t bytes) { return absl::StrFormat("%.1f MiB", bytes / 104
 }  // namespace
 
 std::string MemoryPlan::Describe() const {
-  return absl::StrCat("budget ", Mib(ram_budget_bytes), " = weights ",
-                      Mib(dense_cache_bytes + expert_cache_bytes), " (dense ",
-                      Mib(dense_cache_bytes), ", experts ", Mib(expert_cache_bytes), ") + KV ",
-                      Mib(kv_bytes), " + scratch ", Mib(scratch_bytes), " + staging ",
-                      Mib(staging_bytes), " + process ", Mib(base_bytes));
+  return absl::StrCat(
+      "budget ", Mib(ram_budget_bytes), " = weights ", Mib(dense_cache_bytes + expert_cache_bytes),
+      " (dense ", Mib(dense_cache_bytes), ", experts ", Mib(expert_cache_bytes), ") + KV ",
+      Mib(kv_bytes), " + scratch ", Mib(scratch_bytes), " + process ", Mib(base_bytes));
 }
 
 uint64_t DefaultRamBudget() {
@@ -40,8 +39,7 @@ absl::StatusOr<MemoryPlan> PlanMemory(const Model& model, const ContextOptions& 
   plan.kv_bytes = static_cast<uint64_t>(KvCache::BytesFor(hp, ctx.n_ctx));
   plan.scratch_bytes = static_cast<uint64_t>(
       ForwardBuffers::BytesFor(hp, ctx.n_batch, ctx.n_ctx, ctx.n_threads, ctx.all_logits));
-  plan.staging_bytes = weights.staging_bytes;
-  const uint64_t fixed = plan.base_bytes + plan.kv_bytes + plan.scratch_bytes + plan.staging_bytes;
+  const uint64_t fixed = plan.base_bytes + plan.kv_bytes + plan.scratch_bytes;
   const uint64_t min_weights = weights.min_dense_bytes + weights.min_expert_bytes;
   plan.min_ram_budget_bytes = fixed + min_weights;
   plan.full_ram_budget_bytes = fixed + weights.all_dense_bytes + weights.all_expert_bytes;
@@ -51,9 +49,8 @@ absl::StatusOr<MemoryPlan> PlanMemory(const Model& model, const ContextOptions& 
         Mib(plan.min_ram_budget_bytes), " (", plan.min_ram_budget_bytes,
         " bytes: the largest dense block ", Mib(weights.min_dense_bytes), " + ", hp.n_expert_used,
         " expert slots ", Mib(weights.min_expert_bytes), " + KV cache ", Mib(plan.kv_bytes),
-        " for ", ctx.n_ctx, " positions + scratch ", Mib(plan.scratch_bytes), " + staging ",
-        Mib(plan.staging_bytes), " + process ", Mib(plan.base_bytes),
-        "); raise --ram-budget or lower -c"));
+        " for ", ctx.n_ctx, " positions + scratch ", Mib(plan.scratch_bytes), " + process ",
+        Mib(plan.base_bytes), "); raise --ram-budget or lower -c"));
   }
   const uint64_t for_weights = ram_budget - fixed;
   // Dense blocks first: every token reads all of them.

@@ -1,6 +1,7 @@
 // How a RAM budget is spent: the process's own footprint, the KV cache, the
-// forward pass's scratch, the embedding staging buffer, and the two weight
-// caches (dense blocks first — every token uses them — then expert slots).
+// forward pass's scratch, and the two weight caches (dense blocks first —
+// every token uses them — then expert slots). Reads land directly in the
+// caches' arenas: there is no separate staging buffer.
 //
 // The budget is a hard limit on everything that grows with the model: the
 // weight arenas are sized from what is left, so resident weights can never
@@ -24,7 +25,6 @@ struct MemoryPlan {
   uint64_t base_bytes = 0;  // The process before weights: code, tokenizer, metadata.
   uint64_t kv_bytes = 0;
   uint64_t scratch_bytes = 0;
-  uint64_t staging_bytes = 0;
   uint64_t dense_cache_bytes = 0;
   uint64_t expert_cache_bytes = 0;
   uint64_t min_ram_budget_bytes = 0;   // The smallest budget that can run.

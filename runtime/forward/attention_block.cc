@@ -53,7 +53,7 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   rope.freq_base = hp_.rope_freq_base;
   rope.freq_scale = hp_.rope_freq_scale;
   rope.mode = hp_.rope_mode;
-  rope.freq_factors = model_.store().rope_freqs();
+  rope.freq_factors = present(pinned_layer_.rope_freqs) ? pinned_layer_.rope_freqs.f32() : nullptr;
   const int64_t half = hp_.n_rot / 2;
   for (int64_t t = 0; t < n; ++t) {
     float* q = buf_.q.data() + t * q_dim;

@@ -58,8 +58,8 @@ int64_t ForwardBuffers::BytesFor(const HParams& hp, int64_t max_tokens, int64_t 
                 [&floats](std::vector<float> ForwardBuffers::*, int64_t n) { floats += n; });
   // Quantized activations: at most one byte and a bit per float of the widest
   // matmul input, which expert_out bounds from above.
-  const int64_t activations = max_tokens * std::max(hp.n_embd, std::max(MaxOf(hp.n_ff),
-                                                                          hp.n_ff_exp)) * 2;
+  const int64_t activations =
+      max_tokens * std::max(hp.n_embd, std::max(MaxOf(hp.n_ff), hp.n_ff_exp)) * 2;
   return floats * static_cast<int64_t>(sizeof(float)) + activations;
 }
 
@@ -91,7 +91,7 @@ const LayerWeights& ForwardPass::layer(int64_t il) {
 
 void ForwardPass::Embed() {
   if (!status_.ok()) return;
-  Fail(model_.store().ReadEmbeddingRows(tokens_, buf_.x.data()));
+  Fail(model_.store().EmbedTokens(tokens_, buf_.x.data()));
 }
 
 void ForwardPass::Norm(const TensorView& w) {
@@ -131,7 +131,7 @@ void ForwardPass::Logits() {
   const int64_t first = logits_mode_ == LogitsMode::kAll ? 0 : n_tokens_ - 1;
   const int64_t rows = n_tokens_ - first;
   for (int64_t t = 0; t < rows; ++t) {
-    cpu::RmsNorm(buf_.x.data() + (first + t) * hp_.n_embd, model_.store().output_norm(), hp_.n_embd,
+    cpu::RmsNorm(buf_.x.data() + (first + t) * hp_.n_embd, output->output_norm.f32(), hp_.n_embd,
                  hp_.rms_eps, buf_.xb.data() + t * hp_.n_embd);
   }
   cpu::MatMul(output->output, buf_.xb.data(), rows, buf_.logits.data(), &buf_.act, pool_);

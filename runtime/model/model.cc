@@ -58,6 +58,11 @@ WeightMemory Model::weight_memory() const {
   const uint64_t output = AlignedBlockBytes(blocks_.output, kPlanAlignment);
   m.min_dense_bytes = std::max(m.min_dense_bytes, output);
   m.all_dense_bytes += output;
+  for (const offload::BlockDesc& d : blocks_.embedding) {
+    const uint64_t bytes = AlignedBlockBytes(d, kPlanAlignment);
+    m.min_dense_bytes = std::max(m.min_dense_bytes, bytes);
+    m.all_dense_bytes += bytes;
+  }
   uint64_t experts = 0;
   for (const auto& layer : blocks_.experts) {
     for (const offload::BlockDesc& d : layer) {
@@ -67,9 +72,6 @@ WeightMemory Model::weight_memory() const {
   }
   m.min_expert_bytes = m.expert_slot_bytes * static_cast<uint64_t>(hparams_.n_expert_used);
   m.all_expert_bytes = m.expert_slot_bytes * experts;
-  // Embedding staging: 64 rows, each with up to two extra aligned blocks.
-  m.staging_bytes =
-      64 * (static_cast<uint64_t>(weights_.token_embd.row_bytes()) + 2 * kPlanAlignment);
   return m;
 }
 

@@ -30,12 +30,11 @@ struct ArchDescriptor;
 
 // How much RAM the weight caches need.
 struct WeightMemory {
-  uint64_t min_dense_bytes = 0;   // The largest dense or output block.
+  uint64_t min_dense_bytes = 0;   // The largest dense, output or embedding block.
   uint64_t min_expert_bytes = 0;  // n_expert_used expert slots.
-  uint64_t all_dense_bytes = 0;   // Every dense block and the output block.
+  uint64_t all_dense_bytes = 0;   // Every dense, output and embedding block.
   uint64_t all_expert_bytes = 0;  // Every expert, one slot each.
   uint64_t expert_slot_bytes = 0;
-  uint64_t staging_bytes = 0;  // Embedding-row staging.
 };
 
 class Model {

@@ -8,6 +8,8 @@ namespace {
 // Gaps up to this size between two ranges of a block are read rather than
 // split into separate requests.
 constexpr uint64_t kMergeGap = 4096;
+// Target size of an embedding block.
+constexpr int64_t kEmbeddingBlockBytes = 64 << 10;
 
 void Add(const TensorView& t, std::vector<offload::FileRange>* ranges) {
   if (t.file_offset == 0) return;  // Absent optional tensor.
@@ -39,9 +41,9 @@ WeightBlocks BuildWeightBlocks(const HParams& hp, const ModelWeights& w) {
     offload::BlockDesc dense;
     dense.block_class = offload::BlockClass::kDense;
     dense.layer = static_cast<int32_t>(il);
-    for (const TensorView* t :
-         {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.bo, &l.q_norm,
-          &l.k_norm, &l.ffn_norm, &l.ffn_gate, &l.ffn_up, &l.ffn_down, &l.ffn_gate_inp}) {
+    for (const TensorView* t : {&l.attn_norm, &l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv,
+                                &l.bo, &l.q_norm, &l.k_norm, &l.ffn_norm, &l.ffn_gate, &l.ffn_up,
+                                &l.ffn_down, &l.ffn_gate_inp, &w.rope_freqs}) {
       Add(*t, &dense.ranges);
     }
     dense.ranges = Merged(std::move(dense.ranges));
@@ -63,6 +65,21 @@ WeightBlocks BuildWeightBlocks(const HParams& hp, const ModelWeights& w) {
   }
   blocks.output.block_class = offload::BlockClass::kEmbeddingOutput;
   Add(w.output, &blocks.output.ranges);
+  Add(w.output_norm, &blocks.output.ranges);
+  blocks.output.ranges = Merged(std::move(blocks.output.ranges));
+
+  const TensorView& embd = w.token_embd;
+  const int64_t row_bytes = embd.row_bytes();
+  blocks.rows_per_embedding_block = std::max<int64_t>(1, kEmbeddingBlockBytes / row_bytes);
+  for (int64_t first = 0; first < embd.ne[1]; first += blocks.rows_per_embedding_block) {
+    const int64_t rows = std::min(blocks.rows_per_embedding_block, embd.ne[1] - first);
+    offload::BlockDesc chunk;
+    chunk.block_class = offload::BlockClass::kEmbeddingOutput;
+    chunk.expert = static_cast<int32_t>(blocks.embedding.size());
+    chunk.ranges.push_back({embd.file_offset + static_cast<uint64_t>(first * row_bytes),
+                            static_cast<uint64_t>(rows * row_bytes)});
+    blocks.embedding.push_back(std::move(chunk));
+  }
   return blocks;
 }
 

@@ -1,11 +1,12 @@
 // How a model's tensors map onto offload blocks.
 //
 // Per layer, one block holds every dense tensor (norms, attention, router,
-// dense FFN) and one block per expert holds that expert's gate, up and down
-// slices of the merged `*_exps` tensors. One more block holds the output
-// matrix. Token embedding rows are read one by one when needed instead (a
-// token needs one row of a matrix that can be 100s of MB), and the few small
-// global vectors (final norm, RoPE factors) stay resident in the Model.
+// dense FFN, and the shared RoPE factors if any) and one block per expert
+// holds that expert's gate, up and down slices of the merged `*_exps`
+// tensors. One block holds the output matrix with the final norm. The token
+// embedding is cut into blocks of a few dozen rows (~64 KiB): a token needs
+// one row of a matrix that can be hundreds of MB, and frequent tokens' rows
+// then stay cached.
 // Ranges of one block that lie close together in the file are merged so
 // that they are read with fewer requests. Immutable after BuildWeightBlocks.
 #ifndef STRATA_RUNTIME_MODEL_WEIGHT_BLOCKS_H_
@@ -24,6 +25,8 @@ struct WeightBlocks {
   std::vector<offload::BlockDesc> dense;                 // [n_layer]
   std::vector<std::vector<offload::BlockDesc>> experts;  // [n_layer][n_expert]
   offload::BlockDesc output;
+  std::vector<offload::BlockDesc> embedding;  // [ceil(n_vocab / rows_per_embedding_block)]
+  int64_t rows_per_embedding_block = 1;
 };
 
 WeightBlocks BuildWeightBlocks(const HParams& hp, const ModelWeights& weights);

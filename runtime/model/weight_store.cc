@@ -1,7 +1,6 @@
 #include "runtime/model/weight_store.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -12,8 +11,6 @@
 namespace strata {
 namespace {
 
-// Embedding rows read per batch of requests; bounds the staging buffer.
-constexpr int64_t kRowsPerRead = 64;
 constexpr uint64_t kAlignment = 4096;
 
 absl::StatusOr<std::unique_ptr<BlockReader>> OpenReader(const std::string& path,
@@ -30,20 +27,6 @@ absl::StatusOr<std::unique_ptr<offload::BlockCache>> MakeCache(const std::string
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<offload::EvictionPolicy> policy,
                           offload::MakeEvictionPolicy(options.cache_policy));
   return offload::BlockCache::Create(std::move(reader), capacity, std::move(policy), slot_bytes);
-}
-
-// Reads a small F32 vector (a global tensor) into `out`.
-absl::Status ReadVector(BlockReader& reader, const TensorView& t, std::vector<float>* out) {
-  if (t.file_offset == 0) return absl::OkStatus();
-  STRATA_ASSIGN_OR_RETURN(AlignedRange range,
-                          EnclosingAlignedRange(reader, t.file_offset, t.bytes()));
-  STRATA_ASSIGN_OR_RETURN(AlignedBuffer buffer,
-                          AlignedBuffer::Allocate(std::max<uint64_t>(range.length, 1)));
-  ReadRequest request{range.offset, range.length, buffer.data()};
-  STRATA_RETURN_IF_ERROR(reader.ReadAll(absl::MakeConstSpan(&request, 1)));
-  out->resize(t.elements());
-  std::memcpy(out->data(), buffer.data() + range.skip, t.bytes());
-  return absl::OkStatus();
 }
 
 TensorView Resolve(const offload::PinnedBlock& block, const TensorView& t) {
@@ -92,14 +75,11 @@ absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
     }
   }
 
-  STRATA_ASSIGN_OR_RETURN(store->row_reader_, OpenReader(path, options));
-  const uint64_t row_span =
-      static_cast<uint64_t>(unresolved.token_embd.row_bytes()) + 2 * kAlignment;
-  STRATA_ASSIGN_OR_RETURN(store->staging_, AlignedBuffer::Allocate(kRowsPerRead * row_span));
-  STRATA_RETURN_IF_ERROR(
-      ReadVector(*store->row_reader_, unresolved.output_norm, &store->output_norm_));
-  STRATA_RETURN_IF_ERROR(
-      ReadVector(*store->row_reader_, unresolved.rope_freqs, &store->rope_freqs_));
+  for (const offload::BlockDesc& d : blocks.embedding) {
+    STRATA_ASSIGN_OR_RETURN(offload::BlockKey key, store->dense_->Register(d));
+    store->embedding_keys_.push_back(key);
+  }
+  store->rows_per_embedding_block_ = blocks.rows_per_embedding_block;
   return store;
 }
 
@@ -127,6 +107,7 @@ absl::StatusOr<PinnedLayer> WeightStore::PinLayer(int64_t il) {
                           {&r.ffn_gate_inp, &u.ffn_gate_inp}}) {
     *dst = Resolve(layer.block, *src);
   }
+  layer.rope_freqs = Resolve(layer.block, w_.rope_freqs);
   return layer;
 }
 
@@ -151,37 +132,26 @@ absl::StatusOr<PinnedOutput> WeightStore::PinOutput() {
   PinnedOutput out;
   STRATA_ASSIGN_OR_RETURN(out.block, dense_->Pin(output_key_));
   out.output = out.block.Resolve(w_.output);
+  out.output_norm = out.block.Resolve(w_.output_norm);
   return out;
 }
 
-absl::Status WeightStore::ReadEmbeddingRows(absl::Span<const int32_t> tokens, float* out) {
-  std::lock_guard<std::mutex> lock(embedding_mutex_);
+absl::Status WeightStore::EmbedTokens(absl::Span<const int32_t> tokens, float* out) {
   const TensorView& embd = w_.token_embd;
-  const int64_t row_bytes = embd.row_bytes();
   const cpu::QuantKernels& kernels = *cpu::FindReferenceKernels(embd.type);
-  std::vector<ReadRequest> requests;
-  std::vector<AlignedRange> ranges;
-  for (size_t first = 0; first < tokens.size(); first += kRowsPerRead) {
-    const size_t count = std::min<size_t>(kRowsPerRead, tokens.size() - first);
-    const uint64_t slot = staging_.size() / kRowsPerRead / kAlignment * kAlignment;
-    requests.clear();
-    ranges.clear();
-    for (size_t i = 0; i < count; ++i) {
-      const uint64_t offset = embd.file_offset + tokens[first + i] * row_bytes;
-      STRATA_ASSIGN_OR_RETURN(AlignedRange r,
-                              EnclosingAlignedRange(*row_reader_, offset, row_bytes));
-      ranges.push_back(r);
-      requests.push_back({r.offset, r.length, staging_.data() + i * slot});
-    }
-    const auto start = std::chrono::steady_clock::now();
-    STRATA_RETURN_IF_ERROR(row_reader_->ReadAll(requests));
-    embedding_reads_.read_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (size_t i = 0; i < count; ++i) {
-      kernels.to_float(staging_.data() + i * slot + ranges[i].skip, out + (first + i) * embd.ne[0],
-                       embd.ne[0]);
-      embedding_reads_.bytes_read += ranges[i].length;
-      ++embedding_reads_.misses;
+  // One block pinned at a time, so the smallest budget suffices; a batch's
+  // tokens that share a block are served by one pin.
+  std::vector<bool> done(tokens.size(), false);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (done[i]) continue;
+    const int64_t chunk = tokens[i] / rows_per_embedding_block_;
+    STRATA_ASSIGN_OR_RETURN(offload::PinnedBlock block, dense_->Pin(embedding_keys_[chunk]));
+    for (size_t j = i; j < tokens.size(); ++j) {
+      if (done[j] || tokens[j] / rows_per_embedding_block_ != chunk) continue;
+      const uint64_t offset =
+          embd.file_offset + static_cast<uint64_t>(tokens[j]) * embd.row_bytes();
+      kernels.to_float(block.Locate(offset), out + j * embd.ne[0], embd.ne[0]);
+      done[j] = true;
     }
   }
   return absl::OkStatus();
@@ -198,13 +168,7 @@ offload::TierStats WeightStore::stats() const {
     total.peak_resident_bytes += e.peak_resident_bytes;
     total.read_requests += e.read_requests;
   }
-  std::lock_guard<std::mutex> lock(embedding_mutex_);
-  total.of(offload::BlockClass::kEmbeddingOutput).Add(embedding_reads_);
   return total;
-}
-
-uint64_t WeightStore::reserved_bytes() const {
-  return dense_->capacity() + (experts_ ? experts_->capacity() : 0) + staging_.size();
 }
 
 }  // namespace strata

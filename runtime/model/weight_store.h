@@ -2,24 +2,21 @@
 // the forward pass goes through a pinned block handle from here.
 //
 // Two RAM-tier caches back it, each a BlockCache with its own arena: one for
-// the dense blocks (per-layer attention/router/FFN weights, the output
-// matrix), which are few, large and used by every token; and one for expert
-// blocks, whose arena is cut into equal slots (the largest expert's size), so
-// that any free slot fits any expert and fragmentation can never make a
-// fitting budget fail. Token embedding rows are read individually into a small
-// staging buffer, and the two small global vectors (final norm, RoPE factors)
-// are resident for the model's lifetime. Everything is read from the model
-// file with the storage/ BlockReader (io_uring + O_DIRECT when available).
+// the dense blocks (per-layer attention/router/FFN weights, the output matrix
+// and final norm, the token-embedding blocks), which are used by every token;
+// and one for expert blocks, whose arena is cut into equal slots (the largest
+// expert's size), so that any free slot fits any expert and fragmentation can
+// never make a fitting budget fail. Misses are read from the model file with
+// the storage/ BlockReader (io_uring + O_DIRECT when available) straight into
+// the arenas; there is no other copy of any weight in RAM.
 //
-// Thread-safety: Pin* may be called from any thread (the caches lock);
-// ReadEmbeddingRows from one thread at a time.
+// Thread-safety: every method may be called from any thread (the caches lock).
 #ifndef STRATA_RUNTIME_MODEL_WEIGHT_STORE_H_
 #define STRATA_RUNTIME_MODEL_WEIGHT_STORE_H_
 
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,7 +27,6 @@
 #include "runtime/model/hparams.h"
 #include "runtime/model/weight_blocks.h"
 #include "runtime/model/weights.h"
-#include "storage/aligned_buffer.h"
 #include "storage/block_reader.h"
 
 namespace strata {
@@ -40,8 +36,8 @@ struct WeightStoreOptions {
   uint64_t expert_cache_bytes = 0;
   std::string cache_policy = "lru";
   BlockReaderOptions io;
-  // Opens the store's readers (three: dense cache, expert cache, embedding
-  // rows); BlockReader::Open when empty. Tests inject faults through it.
+  // Opens the store's readers (one per cache); BlockReader::Open when
+  // empty. Tests inject faults through it.
   std::function<absl::StatusOr<std::unique_ptr<BlockReader>>(const std::string& path,
                                                              const BlockReaderOptions& options)>
       open_reader;
@@ -51,6 +47,7 @@ struct WeightStoreOptions {
 struct PinnedLayer {
   offload::PinnedBlock block;
   LayerWeights weights;
+  TensorView rope_freqs;  // [n_rot / 2] F32, the model's RoPE factors, or empty.
 };
 
 // One expert's three matrices, resolved, pinned while this lives.
@@ -63,7 +60,8 @@ struct PinnedExpert {
 
 struct PinnedOutput {
   offload::PinnedBlock block;
-  TensorView output;  // [n_embd, n_vocab]
+  TensorView output;       // [n_embd, n_vocab]
+  TensorView output_norm;  // [n_embd] F32
 };
 
 class WeightStore {
@@ -79,18 +77,13 @@ class WeightStore {
   absl::StatusOr<std::vector<PinnedExpert>> PinExperts(int64_t il,
                                                        absl::Span<const int32_t> experts);
   absl::StatusOr<PinnedOutput> PinOutput();
-  // out[t] = token_embd row tokens[t] as floats ([n, n_embd]).
-  absl::Status ReadEmbeddingRows(absl::Span<const int32_t> tokens, float* out);
+  // out[t] = token_embd row tokens[t] as floats ([n, n_embd]), pinning each
+  // embedding block in turn.
+  absl::Status EmbedTokens(absl::Span<const int32_t> tokens, float* out);
 
-  const float* output_norm() const { return output_norm_.data(); }
-  // Per-pair RoPE factors, or nullptr.
-  const float* rope_freqs() const { return rope_freqs_.empty() ? nullptr : rope_freqs_.data(); }
-
-  // Both caches and the embedding reads, merged.
+  // Both caches, merged.
   offload::TierStats stats() const;
   absl::string_view io_mode() const { return dense_->reader_mode(); }
-  // Bytes this store holds in RAM at most: both arenas and the staging buffer.
-  uint64_t reserved_bytes() const;
 
  private:
   WeightStore(const HParams& hp, const ModelWeights& unresolved) : hp_(hp), w_(unresolved) {}
@@ -102,13 +95,8 @@ class WeightStore {
   std::vector<offload::BlockKey> dense_keys_;                // [n_layer]
   std::vector<std::vector<offload::BlockKey>> expert_keys_;  // [n_layer][n_expert]
   offload::BlockKey output_key_ = 0;
-
-  std::unique_ptr<BlockReader> row_reader_;  // Embedding rows and globals.
-  AlignedBuffer staging_;
-  std::vector<float> output_norm_;
-  std::vector<float> rope_freqs_;
-  mutable std::mutex embedding_mutex_;
-  offload::ClassCounters embedding_reads_;  // Guarded by embedding_mutex_.
+  std::vector<offload::BlockKey> embedding_keys_;
+  int64_t rows_per_embedding_block_ = 1;
 };
 
 // Arena bytes a block needs when read with `alignment` (its ranges rounded

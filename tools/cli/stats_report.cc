@@ -30,13 +30,13 @@ std::string FormatStats(const StatsSnapshot& s) {
   const MemoryPlan& p = s.plan;
   std::string out = absl::StrFormat(
       "RAM tier: budget %.1f MiB = weight caches %.1f MiB (dense %.1f, experts %.1f) + KV %.1f + "
-      "scratch %.1f + staging %.1f + process %.1f\n"
+      "scratch %.1f + process %.1f\n"
       "          resident peak %.1f MiB of %.1f MiB cache; VmHWM %.1f MiB "
       "(budget %+.1f%%); minimum budget %.1f MiB\n",
       MiB(p.ram_budget_bytes), MiB(p.dense_cache_bytes + p.expert_cache_bytes),
       MiB(p.dense_cache_bytes), MiB(p.expert_cache_bytes), MiB(p.kv_bytes), MiB(p.scratch_bytes),
-      MiB(p.staging_bytes), MiB(p.base_bytes), MiB(s.tiers.peak_resident_bytes),
-      MiB(s.tiers.cache_capacity_bytes), MiB(s.process.hwm_bytes),
+      MiB(p.base_bytes), MiB(s.tiers.peak_resident_bytes), MiB(s.tiers.cache_capacity_bytes),
+      MiB(s.process.hwm_bytes),
       p.ram_budget_bytes
           ? 100.0 * (static_cast<double>(s.process.hwm_bytes) / p.ram_budget_bytes - 1.0)
           : 0.0,
@@ -71,7 +71,6 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
               {"expert_cache_bytes", p.expert_cache_bytes},
               {"kv_bytes", p.kv_bytes},
               {"scratch_bytes", p.scratch_bytes},
-              {"staging_bytes", p.staging_bytes},
               {"process_base_bytes", p.base_bytes},
               {"resident_bytes", s.tiers.resident_bytes},
               {"peak_resident_bytes", s.tiers.peak_resident_bytes}};
