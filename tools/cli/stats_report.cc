@@ -24,6 +24,27 @@ nlohmann::json ClassJson(const offload::ClassCounters& c) {
           {"evicted_bytes", c.evicted_bytes}};
 }
 
+struct DecodeCounters {
+  offload::ClassCounters expert;
+  offload::ClassCounters all;
+};
+
+// Counters of the decode phase: totals minus what the prompt used.
+DecodeCounters Decode(const StatsSnapshot& s) {
+  auto minus = [](offload::ClassCounters a, const offload::ClassCounters& b) {
+    a.hits -= b.hits;
+    a.misses -= b.misses;
+    a.bytes_read -= b.bytes_read;
+    a.read_seconds -= b.read_seconds;
+    a.evictions -= b.evictions;
+    a.evicted_bytes -= b.evicted_bytes;
+    return a;
+  };
+  return {minus(s.tiers.of(offload::BlockClass::kExpert),
+                s.after_prompt->of(offload::BlockClass::kExpert)),
+          minus(s.tiers.total(), s.after_prompt->total())};
+}
+
 }  // namespace
 
 std::string FormatStats(const StatsSnapshot& s) {
@@ -84,6 +105,15 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
                {"bytes_read", t.bytes_read},
                {"read_seconds", t.read_seconds},
                {"read_gbps", Gbps(t.bytes_read, t.read_seconds)}};
+  if (s.after_prompt.has_value() && s.decoded_tokens > 0) {
+    const DecodeCounters d = Decode(s);
+    j["decode"] = {{"tokens", s.decoded_tokens},
+                   {"expert", ClassJson(d.expert)},
+                   {"bytes_read", d.all.bytes_read},
+                   {"read_seconds", d.all.read_seconds},
+                   {"bytes_read_per_token", d.all.bytes_read / s.decoded_tokens},
+                   {"read_gbps", Gbps(d.all.bytes_read, d.all.read_seconds)}};
+  }
   j["vm_hwm_bytes"] = s.process.hwm_bytes;
   j["vm_rss_bytes"] = s.process.rss_bytes;
   return j;

@@ -4,6 +4,7 @@
 #ifndef STRATA_TOOLS_CLI_STATS_REPORT_H_
 #define STRATA_TOOLS_CLI_STATS_REPORT_H_
 
+#include <optional>
 #include <string>
 
 #include "nlohmann/json.hpp"
@@ -18,6 +19,9 @@ struct StatsSnapshot {
   offload::TierStats tiers;
   std::string io_mode;
   offload::ProcessMemory process;
+  // The counters when the prompt had been evaluated, to report decode alone.
+  std::optional<offload::TierStats> after_prompt;
+  int64_t decoded_tokens = 0;
 };
 
 std::string FormatStats(const StatsSnapshot& s);

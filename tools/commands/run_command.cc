@@ -1,6 +1,7 @@
 // `strata run`: generate text from a prompt, streaming it to stdout.
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -193,13 +194,15 @@ int Run(int argc, char** argv) {
   gen_options.n_predict = flags.n_predict;
   gen_options.ignore_eos = flags.ignore_eos;
   absl::Status dump_status;
-  if (!flags.dump_logits.empty()) {
-    gen_options.on_prompt_logits = [&](absl::Span<const float> logits) {
-      dump_status = WriteFileBytes(flags.dump_logits,
-                                   absl::string_view(reinterpret_cast<const char*>(logits.data()),
-                                                     logits.size() * sizeof(float)));
-    };
-  }
+  std::optional<offload::TierStats> after_prompt;
+  gen_options.on_prompt_logits = [&](absl::Span<const float> logits) {
+    after_prompt = model->store().stats();
+    if (!flags.dump_logits.empty()) {
+      dump_status = WriteFileBytes(
+          flags.dump_logits, absl::string_view(reinterpret_cast<const char*>(logits.data()),
+                                                logits.size() * sizeof(float)));
+    }
+  };
 
   if (!flags.json && !flags.no_display_prompt) {
     std::fwrite(prompt.data(), 1, prompt.size(), stdout);
@@ -219,8 +222,12 @@ int Run(int argc, char** argv) {
   if (!result.ok()) return ReportError("run", result.status());
   if (!dump_status.ok()) return ReportError("run", dump_status);
 
-  const StatsSnapshot stats{loaded->plan, model->store().stats(),
-                            std::string(model->store().io_mode()), offload::ReadProcessMemory()};
+  const StatsSnapshot stats{loaded->plan,
+                            model->store().stats(),
+                            std::string(model->store().io_mode()),
+                            offload::ReadProcessMemory(),
+                            after_prompt,
+                            result->n_decoded};
   if (flags.json) {
     nlohmann::json out;
     out["stats"] = StatsJson(stats);
