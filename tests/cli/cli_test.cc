@@ -356,6 +356,8 @@ TEST_F(CliTest, RunsUnderARamBudgetSmallerThanTheModel) {
   EXPECT_GT(s["expert"]["hits"].get<int64_t>(), 0);
   EXPECT_GT(s["expert"]["bytes_read"].get<int64_t>(), 0);
   EXPECT_LE(s["vm_hwm_bytes"].get<double>(), 1.05 * budget);
+  EXPECT_EQ(s["decode"]["tokens"].get<int64_t>(), 15);  // 16 sampled, the last not evaluated.
+  EXPECT_GT(s["decode"]["bytes_read_per_token"].get<int64_t>(), 0);
   // --stats prints the table.
   tiered.pop_back();  // "s3fifo"
   tiered.pop_back();  // "--cache-policy"
@@ -366,6 +368,7 @@ TEST_F(CliTest, RunsUnderARamBudgetSmallerThanTheModel) {
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_TRUE(absl::StrContains(t.err, "RAM tier: budget 56.0 MiB")) << t.err;
   EXPECT_TRUE(absl::StrContains(t.err, "NVMe tier:")) << t.err;
+  EXPECT_TRUE(absl::StrContains(t.err, "decode:    15 tokens")) << t.err;
 }
 
 TEST_F(CliTest, BadBudgetsAndPolicies) {

@@ -80,6 +80,15 @@ std::string FormatStats(const StatsSnapshot& s) {
   absl::StrAppendFormat(&out, "NVMe tier: %s, %u requests, %.1f MiB read in %.3f s (%.2f GB/s)\n",
                         s.io_mode, s.tiers.read_requests, MiB(t.bytes_read), t.read_seconds,
                         Gbps(t.bytes_read, t.read_seconds));
+  if (s.after_prompt.has_value() && s.decoded_tokens > 0) {
+    const DecodeCounters d = Decode(s);
+    absl::StrAppendFormat(&out,
+                          "decode:    %d tokens, expert hit %.1f%%, %.1f MiB read per token, "
+                          "%.2f GB/s while reading\n",
+                          s.decoded_tokens, 100.0 * d.expert.hit_rate(),
+                          MiB(d.all.bytes_read) / s.decoded_tokens,
+                          Gbps(d.all.bytes_read, d.all.read_seconds));
+  }
   return out;
 }
 
