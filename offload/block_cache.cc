@@ -7,6 +7,21 @@
 #include "core/status_macros.h"
 
 namespace strata::offload {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Blocks per batch of prefetch reads: enough to keep the device's queue
+// busy, few enough that a demand read arriving meanwhile waits little.
+constexpr size_t kPrefetchBatch = 8;
+// Demand reads submitted together at most.
+constexpr size_t kDemandBatch = 64;
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
 
 PinnedBlock& PinnedBlock::operator=(PinnedBlock&& other) noexcept {
   if (this != &other) {
@@ -41,6 +56,13 @@ TensorView PinnedBlock::Resolve(const TensorView& unresolved) const {
   return v;
 }
 
+BlockCache::BlockCache(std::unique_ptr<BlockReader> reader, std::unique_ptr<Arena> arena,
+                       std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes)
+    : reader_(std::move(reader)),
+      arena_(std::move(arena)),
+      slot_bytes_(slot_bytes),
+      policy_(std::move(policy)) {}
+
 absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Create(
     std::unique_ptr<BlockReader> reader, uint64_t capacity_bytes,
     std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes) {
@@ -48,10 +70,23 @@ absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Create(
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Arena> arena, Arena::Create(capacity_bytes, alignment));
   auto cache = std::unique_ptr<BlockCache>(
       new BlockCache(std::move(reader), std::move(arena), std::move(policy), slot_bytes));
-  std::lock_guard<std::mutex> lock(cache->mutex_);
-  cache->stats_.cache_capacity_bytes = cache->arena_->capacity();
-  cache->policy_->SetCapacity(static_cast<int64_t>(cache->arena_->capacity()));
+  {
+    std::lock_guard<std::mutex> lock(cache->mutex_);
+    cache->stats_.cache_capacity_bytes = cache->arena_->capacity();
+    cache->policy_->SetCapacity(static_cast<int64_t>(cache->arena_->capacity()));
+  }
+  BlockCache* self = cache.get();
+  cache->io_thread_ = std::thread([self] { self->IoLoop(); });
   return cache;
+}
+
+BlockCache::~BlockCache() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (io_thread_.joinable()) io_thread_.join();
 }
 
 absl::StatusOr<BlockKey> BlockCache::Register(BlockDesc desc) {
@@ -79,30 +114,103 @@ absl::StatusOr<BlockKey> BlockCache::Register(BlockDesc desc) {
   return entries_.size() - 1;
 }
 
+void BlockCache::SetObserver(IoObserver* observer) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  observer_ = observer;
+}
+
+bool BlockCache::IsResident(BlockKey key) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_[key].state == State::kResident;
+}
+
 void BlockCache::Unpin(BlockKey key) {
   std::lock_guard<std::mutex> lock(mutex_);
   --entries_[key].pins;
 }
 
+void BlockCache::Enqueue(BlockKey key, bool demand, int64_t tag) {
+  Entry& e = entries_[key];
+  e.state = State::kQueued;
+  e.demanded = demand;
+  e.prefetch_tag = tag;
+  e.error = absl::OkStatus();
+  (demand ? demand_queue_ : prefetch_queue_).push_back(key);
+}
+
+void BlockCache::Request(absl::Span<const BlockKey> keys) {
+  bool queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (BlockKey key : keys) {
+      Entry& e = entries_[key];
+      if (e.state == State::kAbsent) {
+        Enqueue(key, /*demand=*/true, 0);
+        queued = true;
+      } else if (e.state != State::kResident && !e.demanded) {
+        // A prefetch turned out right but has not landed: it becomes urgent.
+        e.demanded = true;
+        ++stats_.prefetch.late;
+        if (e.state == State::kQueued) demand_queue_.push_back(key);
+        queued = true;
+      }
+    }
+  }
+  if (queued) work_cv_.notify_one();
+}
+
+void BlockCache::Prefetch(absl::Span<const BlockKey> keys, int64_t tag) {
+  bool queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (BlockKey key : keys) {
+      if (entries_[key].state != State::kAbsent) continue;
+      Enqueue(key, /*demand=*/false, tag);
+      ++stats_.prefetch.requested;
+      queued = true;
+    }
+  }
+  if (queued) work_cv_.notify_one();
+}
+
+void BlockCache::CancelPrefetchesBefore(int64_t tag) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::deque<BlockKey> kept;
+  for (BlockKey key : prefetch_queue_) {
+    Entry& e = entries_[key];
+    if (e.state == State::kQueued && !e.demanded && e.prefetch_tag < tag) {
+      e.state = State::kAbsent;
+      ++stats_.prefetch.cancelled;
+    } else {
+      kept.push_back(key);
+    }
+  }
+  prefetch_queue_.swap(kept);
+}
+
 void BlockCache::Evict(BlockKey key) {
   Entry& e = entries_[key];
   arena_->Free(e.arena_offset, e.arena_bytes);
-  e.resident = false;
+  e.state = State::kAbsent;
   policy_->OnRemove(key);
   ClassCounters& c = stats_.of(e.desc.block_class);
   ++c.evictions;
   c.evicted_bytes += e.arena_bytes;
   stats_.resident_bytes -= e.arena_bytes;
+  if (e.prefetch_unused) {
+    ++stats_.prefetch.wasted;
+    stats_.prefetch.wasted_bytes += e.arena_bytes;
+    e.prefetch_unused = false;
+  }
 }
 
-absl::StatusOr<uint64_t> BlockCache::Allocate(BlockKey key, absl::Span<const BlockKey> keep) {
+absl::StatusOr<uint64_t> BlockCache::Allocate(BlockKey key) {
   const Entry& e = entries_[key];
   for (;;) {
     if (std::optional<uint64_t> offset = arena_->Allocate(e.arena_bytes)) return *offset;
     const std::optional<BlockKey> victim = policy_->PickVictim([&](BlockKey candidate) {
       const Entry& c = entries_[candidate];
-      return c.resident && c.pins == 0 &&
-             std::find(keep.begin(), keep.end(), candidate) == keep.end();
+      return c.state == State::kResident && c.pins == 0;
     });
     if (!victim.has_value()) {
       return absl::ResourceExhaustedError(absl::StrCat(
@@ -114,70 +222,181 @@ absl::StatusOr<uint64_t> BlockCache::Allocate(BlockKey key, absl::Span<const Blo
   }
 }
 
+std::vector<BlockKey> BlockCache::TakeBatch() {
+  std::vector<BlockKey> batch;
+  auto take = [&](std::deque<BlockKey>& queue, size_t limit) {
+    while (!queue.empty() && batch.size() < limit) {
+      const BlockKey key = queue.front();
+      queue.pop_front();
+      // Skip keys already handled through the other queue, or cancelled.
+      if (entries_[key].state == State::kQueued &&
+          std::find(batch.begin(), batch.end(), key) == batch.end()) {
+        batch.push_back(key);
+      }
+    }
+  };
+  take(demand_queue_, kDemandBatch);
+  if (batch.empty()) take(prefetch_queue_, kPrefetchBatch);
+  return batch;
+}
+
+void BlockCache::IoLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    const Clock::time_point idle_start = Clock::now();
+    work_cv_.wait(lock,
+                  [&] { return stop_ || !demand_queue_.empty() || !prefetch_queue_.empty(); });
+    stats_.io_idle_seconds += Seconds(idle_start, Clock::now());
+    if (stop_) return;
+    std::vector<BlockKey> batch = TakeBatch();
+    if (batch.empty()) continue;
+
+    std::vector<BlockKey> loading;
+    std::vector<ReadRequest> requests;
+    bool any_prefetch = false;
+    for (BlockKey key : batch) {
+      Entry& e = entries_[key];
+      absl::StatusOr<uint64_t> offset = Allocate(key);
+      if (!offset.ok()) {
+        e.state = State::kAbsent;
+        if (e.demanded) {
+          e.error = offset.status();
+        } else {
+          ++stats_.prefetch.cancelled;  // No room without evicting pinned blocks.
+        }
+        continue;
+      }
+      e.arena_offset = *offset;
+      e.state = State::kLoading;
+      any_prefetch |= !e.demanded;
+      loading.push_back(key);
+      for (size_t i = 0; i < e.desc.ranges.size(); ++i) {
+        requests.push_back(
+            {e.aligned_start[i], e.copy_length[i], arena_->at(e.arena_offset + e.copy_offset[i])});
+      }
+    }
+    if (loading.empty()) {
+      done_cv_.notify_all();
+      continue;
+    }
+    IoObserver* observer = observer_;
+    lock.unlock();
+    const Clock::time_point start = Clock::now();
+    const absl::Status read = reader_->ReadAll(requests);
+    const Clock::time_point end = Clock::now();
+    lock.lock();
+
+    uint64_t total = 0;
+    for (BlockKey key : loading) total += entries_[key].arena_bytes;
+    const double seconds = Seconds(start, end);
+    stats_.io_busy_seconds += seconds;
+    for (BlockKey key : loading) {
+      Entry& e = entries_[key];
+      if (!read.ok()) {
+        // Nothing half-read is ever marked resident.
+        arena_->Free(e.arena_offset, e.arena_bytes);
+        e.state = State::kAbsent;
+        if (e.demanded) e.error = read;
+        continue;
+      }
+      e.state = State::kResident;
+      const bool prefetched = !e.demanded;
+      e.prefetch_unused = prefetched;
+      policy_->OnInsert(key, static_cast<int64_t>(e.arena_bytes), prefetched);
+      ClassCounters& c = stats_.of(e.desc.block_class);
+      c.bytes_read += e.arena_bytes;
+      c.read_seconds += seconds * static_cast<double>(e.arena_bytes) / static_cast<double>(total);
+      stats_.resident_bytes += e.arena_bytes;
+      if (prefetched) {
+        ++stats_.prefetch.completed;
+        stats_.prefetch.bytes += e.arena_bytes;
+      }
+    }
+    if (read.ok()) stats_.read_requests += requests.size();
+    stats_.peak_resident_bytes = std::max(stats_.peak_resident_bytes, stats_.resident_bytes);
+    if (observer != nullptr) {
+      const BlockDesc& first = entries_[loading.front()].desc;
+      observer->OnRead(first.block_class, first.layer, any_prefetch,
+                       static_cast<int>(loading.size()), total, start, end);
+    }
+    done_cv_.notify_all();
+  }
+}
+
 absl::StatusOr<PinnedBlock> BlockCache::Pin(BlockKey key) {
   STRATA_ASSIGN_OR_RETURN(std::vector<PinnedBlock> pinned, PinMany(absl::MakeConstSpan(&key, 1)));
   return std::move(pinned[0]);
 }
 
 absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const BlockKey> keys) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   std::vector<BlockKey> missing;
+  bool queued = false;
   for (BlockKey key : keys) {
     Entry& e = entries_[key];
-    if (e.resident) {
+    ++e.pins;  // A pinned resident block is safe from eviction while others load.
+    if (e.state == State::kResident) {
       ++stats_.of(e.desc.block_class).hits;
       policy_->OnAccess(key);
-    } else {
-      missing.push_back(key);
+      if (e.prefetch_unused) {
+        e.prefetch_unused = false;
+        ++stats_.prefetch.used;
+        stats_.prefetch.used_bytes += e.arena_bytes;
+      }
+      continue;
     }
-    ++e.pins;  // Hits are now safe from eviction while misses make room.
+    ++stats_.of(e.desc.block_class).misses;
+    missing.push_back(key);
+    if (e.state == State::kAbsent) {
+      Enqueue(key, /*demand=*/true, 0);
+      queued = true;
+    } else if (!e.demanded) {
+      e.demanded = true;
+      ++stats_.prefetch.late;
+      if (e.state == State::kQueued) {
+        demand_queue_.push_back(key);
+        queued = true;
+      }
+    }
   }
-  auto unpin_all = [&] {
-    for (BlockKey key : keys) --entries_[key].pins;
-  };
+  if (missing.empty()) {
+    std::vector<PinnedBlock> pinned;
+    pinned.reserve(keys.size());
+    for (BlockKey key : keys) pinned.push_back(PinnedBlock(this, key));
+    return pinned;
+  }
+  if (queued) work_cv_.notify_one();
 
-  std::vector<ReadRequest> requests;
-  std::vector<BlockKey> allocated;
-  for (BlockKey key : missing) {
-    absl::StatusOr<uint64_t> offset = Allocate(key, keys);
-    if (!offset.ok()) {
-      for (BlockKey k : allocated) arena_->Free(entries_[k].arena_offset, entries_[k].arena_bytes);
-      unpin_all();
-      return offset.status();
+  const Clock::time_point start = Clock::now();
+  absl::Status error;
+  done_cv_.wait(lock, [&] {
+    for (BlockKey key : missing) {
+      const Entry& e = entries_[key];
+      if (e.state == State::kResident) continue;
+      if (e.state == State::kAbsent && !e.error.ok()) continue;  // Failed.
+      return false;
     }
+    return true;
+  });
+  const Clock::time_point end = Clock::now();
+  for (BlockKey key : missing) {
     Entry& e = entries_[key];
-    e.arena_offset = *offset;
-    allocated.push_back(key);
-    for (size_t i = 0; i < e.desc.ranges.size(); ++i) {
-      requests.push_back(
-          {e.aligned_start[i], e.copy_length[i], arena_->at(e.arena_offset + e.copy_offset[i])});
+    if (e.state != State::kResident && error.ok()) error = e.error;
+    e.error = absl::OkStatus();
+    e.demanded = false;
+    if (e.state == State::kResident && e.prefetch_unused) {
+      // A late prefetch: it was read before this pin arrived, so it counts as used.
+      e.prefetch_unused = false;
+      ++stats_.prefetch.used;
+      stats_.prefetch.used_bytes += e.arena_bytes;
     }
   }
-  if (!requests.empty()) {
-    const auto start = std::chrono::steady_clock::now();
-    absl::Status read = reader_->ReadAll(requests);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!read.ok()) {
-      // Nothing half-read is ever marked resident.
-      for (BlockKey k : allocated) arena_->Free(entries_[k].arena_offset, entries_[k].arena_bytes);
-      unpin_all();
-      return read;
-    }
-    stats_.read_requests += requests.size();
-    uint64_t total = 0;
-    for (BlockKey key : missing) total += entries_[key].arena_bytes;
-    for (BlockKey key : missing) {
-      Entry& e = entries_[key];
-      e.resident = true;
-      policy_->OnInsert(key, static_cast<int64_t>(e.arena_bytes), /*prefetched=*/false);
-      ClassCounters& c = stats_.of(e.desc.block_class);
-      ++c.misses;
-      c.bytes_read += e.arena_bytes;
-      c.read_seconds += seconds * static_cast<double>(e.arena_bytes) / static_cast<double>(total);
-      stats_.resident_bytes += e.arena_bytes;
-    }
-    stats_.peak_resident_bytes = std::max(stats_.peak_resident_bytes, stats_.resident_bytes);
+  const BlockDesc& first = entries_[missing.front()].desc;
+  stats_.of(first.block_class).stall_seconds += Seconds(start, end);
+  if (observer_ != nullptr) observer_->OnStall(first.block_class, first.layer, start, end);
+  if (!error.ok()) {
+    for (BlockKey key : keys) --entries_[key].pins;
+    return error;
   }
   std::vector<PinnedBlock> pinned;
   pinned.reserve(keys.size());

@@ -3,22 +3,30 @@
 //
 // Blocks are registered once (Register) and then pinned while in use (Pin /
 // PinMany return RAII handles). A pinned block is resident and cannot be
-// evicted; a miss evicts unpinned blocks in the eviction policy's order until
-// the block fits in the arena, then reads its ranges — each rounded out to the
-// reader's alignment, since GGUF tensors are only 32-byte aligned and O_DIRECT
-// needs 4096 — straight into the arena. A failed read leaves the block
-// non-resident and its memory free. The arena is the budget: resident bytes
-// can never exceed it.
+// evicted. Reads happen on the cache's own I/O thread, so computation and I/O
+// overlap: Request() queues demand reads without waiting, Prefetch() queues
+// speculative ones, and Pin waits only for the blocks it needs. Demand reads
+// always go before queued prefetches; prefetches for work that has already
+// run are dropped with CancelPrefetchesBefore(). A block's memory is taken
+// from the arena when its read is submitted, evicting unpinned blocks in the
+// eviction policy's order; prefetched blocks enter the policy flagged as such.
+// Ranges are rounded out to the reader's alignment (GGUF tensors are only
+// 32-byte aligned; O_DIRECT needs 4096) and read straight into the arena. A
+// failed read leaves its blocks non-resident with their memory free, and the
+// Pin waiting for them returns the error. The arena is the budget: resident
+// bytes never exceed it.
 //
-// Thread-safe: one mutex guards the cache; reads happen while holding it
-// (prefetch moves them to an I/O thread). PinnedBlock handles may be released
-// from any thread.
+// Thread-safe. One mutex guards the cache state; the I/O thread releases it
+// while reading. PinnedBlock handles may be released from any thread.
 #ifndef STRATA_OFFLOAD_BLOCK_CACHE_H_
 #define STRATA_OFFLOAD_BLOCK_CACHE_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -28,6 +36,7 @@
 #include "offload/arena.h"
 #include "offload/block.h"
 #include "offload/eviction_policy.h"
+#include "offload/io_observer.h"
 #include "offload/tier_stats.h"
 #include "storage/block_reader.h"
 
@@ -68,6 +77,7 @@ class BlockCache {
                                                             uint64_t capacity_bytes,
                                                             std::unique_ptr<EvictionPolicy> policy,
                                                             uint64_t slot_bytes = 0);
+  ~BlockCache();
 
   // Registers a block (before any Pin); InvalidArgument if a range lies
   // outside the file.
@@ -79,15 +89,29 @@ class BlockCache {
   uint64_t ResidentBytes(BlockKey key) const { return entries_[key].arena_bytes; }
   uint64_t capacity() const { return arena_->capacity(); }
 
+  // Pins `key`, waiting for its read if it is not resident.
   absl::StatusOr<PinnedBlock> Pin(BlockKey key);
-  // Pins all `keys` (distinct), reading the missing ones in one batch.
+  // Pins all `keys` (distinct); the missing ones are read in one batch.
   absl::StatusOr<std::vector<PinnedBlock>> PinMany(absl::Span<const BlockKey> keys);
+  // Queues demand reads for those of `keys` that are not resident; returns
+  // at once. A later Pin waits for them.
+  void Request(absl::Span<const BlockKey> keys);
+  // Queues speculative reads for those of `keys` that are not resident, to
+  // be read when no demand read is waiting. `tag` orders them (lower first)
+  // and lets CancelPrefetchesBefore() drop them (e.g. the target layer).
+  void Prefetch(absl::Span<const BlockKey> keys, int64_t tag);
+  // Drops queued, not yet submitted prefetches with tag < `tag`.
+  void CancelPrefetchesBefore(int64_t tag);
+  bool IsResident(BlockKey key) const;
+  // Optional; must outlive the cache (or be reset to nullptr first).
+  void SetObserver(IoObserver* observer);
 
   TierStats stats() const;
   absl::string_view reader_mode() const { return reader_->mode(); }
 
  private:
   friend class PinnedBlock;
+  enum class State { kAbsent, kQueued, kLoading, kResident };
   struct Entry {
     BlockDesc desc;
     uint64_t arena_bytes = 0;
@@ -96,32 +120,43 @@ class BlockCache {
     std::vector<uint64_t> aligned_start;
     std::vector<uint64_t> copy_offset;
     std::vector<uint64_t> copy_length;
-    bool resident = false;
+    State state = State::kAbsent;
+    bool demanded = false;         // Some computation waits (or will wait) for it.
+    bool prefetch_unused = false;  // Brought in by a prefetch, not pinned since.
+    int64_t prefetch_tag = 0;
     uint64_t arena_offset = 0;
     int pins = 0;
+    absl::Status error;  // The last failed read, reported to the next Pin.
   };
 
   BlockCache(std::unique_ptr<BlockReader> reader, std::unique_ptr<Arena> arena,
-             std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes)
-      : reader_(std::move(reader)),
-        arena_(std::move(arena)),
-        slot_bytes_(slot_bytes),
-        policy_(std::move(policy)) {}
+             std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes);
 
   void Unpin(BlockKey key);
-  // Arena space for `key`, evicting unpinned blocks not in `keep` as needed.
-  absl::StatusOr<uint64_t> Allocate(BlockKey key, absl::Span<const BlockKey> keep)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void IoLoop();
+  // Queues `key` (absent) as a demand or prefetch read.
+  void Enqueue(BlockKey key, bool demand, int64_t tag) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Arena space for `key`, evicting unpinned resident blocks as needed.
+  absl::StatusOr<uint64_t> Allocate(BlockKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Evict(BlockKey key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Takes the next batch of queued blocks to read (demand first).
+  std::vector<BlockKey> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
-  std::unique_ptr<BlockReader> reader_;
+  std::unique_ptr<BlockReader> reader_;  // Used by the I/O thread only.
   std::unique_ptr<Arena> arena_;
   const uint64_t slot_bytes_;
   mutable std::mutex mutex_;
+  std::condition_variable work_cv_;  // The I/O thread waits for queued reads.
+  std::condition_variable done_cv_;  // Pins wait for reads to finish.
   std::unique_ptr<EvictionPolicy> policy_ ABSL_GUARDED_BY(mutex_);
   // Registered before use and never removed: indexed by BlockKey.
   std::vector<Entry> entries_;
+  std::deque<BlockKey> demand_queue_ ABSL_GUARDED_BY(mutex_);
+  std::deque<BlockKey> prefetch_queue_ ABSL_GUARDED_BY(mutex_);
   TierStats stats_ ABSL_GUARDED_BY(mutex_);
+  IoObserver* observer_ ABSL_GUARDED_BY(mutex_) = nullptr;
+  bool stop_ ABSL_GUARDED_BY(mutex_) = false;
+  std::thread io_thread_;  // Last: started once everything else exists.
 };
 
 }  // namespace strata::offload

@@ -1,7 +1,10 @@
 #include "offload/block_cache.h"
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -159,7 +162,7 @@ TEST_F(BlockCacheTest, FailedReadsLeaveNothingResidentAndLoseNoMemory) {
   EXPECT_EQ(reader_->counters().in_flight(), 0);
   TierStats s = cache->stats();
   EXPECT_EQ(s.resident_bytes, 0u);
-  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 0u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).bytes_read, 0u);
   // After the fault clears the block reads correctly: nothing half-filled was kept.
   reader_->ClearFaults();
   auto ok = cache->Pin(key);
@@ -190,6 +193,148 @@ TEST_F(BlockCacheTest, ResolveGivesTensorViewsIntoTheBlock) {
   t.file_offset = 4128 + 64;
   const TensorView v = pinned->Resolve(t);
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(v.data), 256), bytes_.substr(4192, 256));
+}
+
+// Holds every ReadAll until released, and logs the offsets each batch read,
+// so tests can queue work behind a read in flight.
+class GatedReader : public BlockReaderWrapper {
+ public:
+  explicit GatedReader(std::unique_ptr<BlockReader> target)
+      : BlockReaderWrapper(target.get()), owned_(std::move(target)) {}
+  absl::Status ReadAll(absl::Span<const ReadRequest> requests) override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return open_; });
+      std::vector<uint64_t> offsets;
+      for (const ReadRequest& r : requests) offsets.push_back(r.offset);
+      batches_.push_back(offsets);
+    }
+    return BlockReaderWrapper::ReadAll(requests);
+  }
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void WaitEntered(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  std::vector<std::vector<uint64_t>> batches() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batches_;
+  }
+
+ private:
+  std::unique_ptr<BlockReader> owned_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+  int entered_ = 0;
+  std::vector<std::vector<uint64_t>> batches_;
+};
+
+class BlockCachePrefetchTest : public BlockCacheTest {
+ protected:
+  std::unique_ptr<BlockCache> MakeGatedCache(uint64_t capacity) {
+    auto reader = BlockReader::Open(path_, BlockReaderOptions{});
+    EXPECT_TRUE(reader.ok());
+    auto gated = std::make_unique<GatedReader>(*std::move(reader));
+    gate_ = gated.get();
+    auto cache = BlockCache::Create(std::move(gated), capacity, *MakeEvictionPolicy("lru"));
+    EXPECT_TRUE(cache.ok());
+    return *std::move(cache);
+  }
+  BlockDesc Single(int i) {
+    BlockDesc d;
+    d.block_class = BlockClass::kExpert;
+    d.layer = 0;
+    d.expert = i;
+    d.ranges = {{static_cast<uint64_t>(i) * 65536 + 8, 30000}};
+    return d;
+  }
+  GatedReader* gate_ = nullptr;
+};
+
+TEST_F(BlockCachePrefetchTest, PrefetchedBlocksAreHitsAndCountAsUsed) {
+  auto cache = MakeGatedCache(1 << 20);
+  const BlockKey k = *cache->Register(Single(1));
+  gate_->Open();
+  cache->Prefetch({k}, /*tag=*/1);
+  while (!cache->IsResident(k)) std::this_thread::yield();
+  auto pinned = cache->Pin(k);
+  ASSERT_TRUE(pinned.ok());
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.of(BlockClass::kExpert).hits, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 0u);
+  EXPECT_EQ(s.prefetch.completed, 1u);
+  EXPECT_EQ(s.prefetch.used, 1u);
+  EXPECT_EQ(s.prefetch.wasted, 0u);
+}
+
+TEST_F(BlockCachePrefetchTest, CancelDropsQueuedPrefetchesOfPastWork) {
+  auto cache = MakeGatedCache(1 << 20);
+  const BlockKey k1 = *cache->Register(Single(1));
+  const BlockKey k2 = *cache->Register(Single(2));
+  const BlockKey k3 = *cache->Register(Single(3));
+  cache->Prefetch({k1}, 1);
+  gate_->WaitEntered(1);  // k1 is being read; the next prefetches queue up behind it.
+  cache->Prefetch({k2}, 1);
+  cache->Prefetch({k3}, 5);
+  cache->CancelPrefetchesBefore(2);
+  gate_->Open();
+  auto pinned = cache->Pin(k3);  // Prefetched (or finishing): a hit or a late prefetch.
+  ASSERT_TRUE(pinned.ok());
+  while (!cache->IsResident(k1)) std::this_thread::yield();
+  EXPECT_FALSE(cache->IsResident(k2));
+  EXPECT_EQ(cache->stats().prefetch.cancelled, 1u);
+}
+
+TEST_F(BlockCachePrefetchTest, DemandReadsGoBeforeQueuedPrefetches) {
+  auto cache = MakeGatedCache(1 << 20);
+  std::vector<BlockKey> keys;
+  for (int i = 1; i <= 4; ++i) keys.push_back(*cache->Register(Single(i)));
+  cache->Prefetch({keys[0]}, 1);
+  gate_->WaitEntered(1);
+  cache->Prefetch({keys[1], keys[2]}, 1);
+  cache->Request({keys[3]});
+  gate_->Open();
+  auto pinned = cache->Pin(keys[3]);
+  ASSERT_TRUE(pinned.ok());
+  auto rest = cache->PinMany({keys[1], keys[2]});
+  ASSERT_TRUE(rest.ok());
+  const auto batches = gate_->batches();
+  ASSERT_GE(batches.size(), 2u);
+  // The second batch read holds the demanded block alone.
+  ASSERT_EQ(batches[1].size(), 1u);
+  EXPECT_EQ(batches[1][0], 4u * 65536);  // keys[3] is Single(4).
+  EXPECT_GT(cache->stats().of(BlockClass::kExpert).stall_seconds, 0.0);
+}
+
+TEST_F(BlockCachePrefetchTest, UnusedPrefetchesEvictedAreCountedAsWasted) {
+  auto probe = MakeGatedCache(1 << 20);
+  const uint64_t bytes = probe->ResidentBytes(*probe->Register(Single(1)));
+  gate_->Open();
+  auto cache = MakeGatedCache(2 * bytes);
+  gate_->Open();
+  const BlockKey a = *cache->Register(Single(1));
+  const BlockKey b = *cache->Register(Single(2));
+  const BlockKey c = *cache->Register(Single(3));
+  cache->Prefetch({a}, 1);
+  while (!cache->IsResident(a)) std::this_thread::yield();
+  {
+    auto pb = cache->Pin(b);
+    ASSERT_TRUE(pb.ok());
+  }
+  {
+    auto pc = cache->Pin(c);
+    ASSERT_TRUE(pc.ok());
+  }  // Evicts a (least recent), never used.
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.prefetch.wasted, 1u);
+  EXPECT_EQ(s.prefetch.used, 0u);
 }
 
 }  // namespace

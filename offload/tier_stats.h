@@ -20,6 +20,7 @@ struct ClassCounters {
   double read_seconds = 0;  // Wall time spent waiting for those reads.
   uint64_t evictions = 0;
   uint64_t evicted_bytes = 0;
+  double stall_seconds = 0;  // Time computations waited for these blocks' reads.
 
   uint64_t accesses() const { return hits + misses; }
   void Add(const ClassCounters& other) {
@@ -29,8 +30,34 @@ struct ClassCounters {
     read_seconds += other.read_seconds;
     evictions += other.evictions;
     evicted_bytes += other.evicted_bytes;
+    stall_seconds += other.stall_seconds;
   }
   double hit_rate() const { return accesses() ? static_cast<double>(hits) / accesses() : 0.0; }
+};
+
+// What speculative reads achieved.
+struct PrefetchCounters {
+  uint64_t requested = 0;  // Prefetches queued for blocks not resident.
+  uint64_t completed = 0;  // Read and inserted.
+  uint64_t bytes = 0;      // Bytes those reads brought in.
+  uint64_t used = 0;       // Prefetched blocks a computation then pinned.
+  uint64_t used_bytes = 0;
+  uint64_t wasted = 0;  // Prefetched blocks evicted before any use.
+  uint64_t wasted_bytes = 0;
+  uint64_t cancelled = 0;  // Dropped from the queue before being read.
+  uint64_t late = 0;       // Demanded while their read was still queued or in flight.
+
+  void Add(const PrefetchCounters& o) {
+    requested += o.requested;
+    completed += o.completed;
+    bytes += o.bytes;
+    used += o.used;
+    used_bytes += o.used_bytes;
+    wasted += o.wasted;
+    wasted_bytes += o.wasted_bytes;
+    cancelled += o.cancelled;
+    late += o.late;
+  }
 };
 
 struct TierStats {
@@ -40,6 +67,9 @@ struct TierStats {
   uint64_t resident_bytes = 0;
   uint64_t peak_resident_bytes = 0;
   uint64_t read_requests = 0;
+  PrefetchCounters prefetch;
+  double io_busy_seconds = 0;  // The I/O thread reading.
+  double io_idle_seconds = 0;  // The I/O thread waiting for work.
 
   const ClassCounters& of(BlockClass c) const { return by_class[static_cast<int>(c)]; }
   ClassCounters& of(BlockClass c) { return by_class[static_cast<int>(c)]; }
