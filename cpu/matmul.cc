@@ -1,8 +1,10 @@
 #include "cpu/matmul.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
+#include "cpu/amx_gemm.h"
 #include "cpu/quant_kernels.h"
 
 namespace strata::cpu {
@@ -11,15 +13,34 @@ namespace {
 // Below this many multiply-adds, waking the workers costs more than it saves.
 constexpr int64_t kMinParallelWork = 1 << 16;
 constexpr int64_t kTokenTile = 16;
+// Row tiles are multiples of a cache line of outputs (16 floats) and start
+// on y's cache-line boundaries, so no two threads write the same line.
+constexpr int64_t kRowsPerLine = 64 / sizeof(float);
+
+MatMulOptions& Options() {
+  static MatMulOptions options;
+  return options;
+}
+
+// Whether this product goes to the AMX tile GEMM (see MatMulOptions).
+bool UseAmx(const TensorView& w, const QuantizedActivations& x) {
+  const MatMulOptions& o = Options();
+  if (!o.allow_amx || x.n_tokens() < o.amx_min_tokens || x.source() == nullptr) return false;
+  if (!AmxGemmSupports(w.type)) return false;
+  return o.emulate_amx ? GetCpuFeatures().Has(Isa::kAvx512) : AmxGemmAvailable();
+}
 
 const QuantKernels& KernelsOrDie(DType type) {
-  const QuantKernels* k = FindReferenceKernels(type);
+  const QuantKernels* k = FindKernels(type);
   // Model loading rejects unsupported types; reaching here is a bug.
   if (k == nullptr) __builtin_trap();
   return *k;
 }
 
 }  // namespace
+
+void SetMatMulOptions(const MatMulOptions& options) { Options() = options; }
+const MatMulOptions& GetMatMulOptions() { return Options(); }
 
 DType ActivationTypeFor(DType weight_type) { return KernelsOrDie(weight_type).vec_dot_type; }
 
@@ -29,6 +50,7 @@ void QuantizedActivations::Quantize(DType type, const float* x, int64_t n_tokens
   k_ = k;
   n_tokens_ = n_tokens;
   row_bytes_ = RowBytes(type, k);
+  source_ = x;
   if (type == DType::kF32) {
     data_ = reinterpret_cast<const uint8_t*>(x);
     return;
@@ -52,6 +74,15 @@ void QuantizedActivations::Quantize(DType type, const float* x, int64_t n_tokens
 
 void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* y, int64_t y_stride,
                      ThreadPool* pool) {
+  if (UseAmx(w, x)) {
+    thread_local AmxGemmScratch scratch;
+    if (Options().emulate_amx) {
+      internal::AmxGemmEmulated(w, x.source(), x.n_tokens(), y, y_stride, &scratch, pool);
+    } else {
+      AmxGemm(w, x.source(), x.n_tokens(), y, y_stride, &scratch, pool);
+    }
+    return;
+  }
   const QuantKernels& kernels = KernelsOrDie(w.type);
   const int64_t rows = w.rows();
   const int64_t k = w.ne[0];
@@ -61,28 +92,54 @@ void MatMulQuantized(const TensorView& w, const QuantizedActivations& x, float* 
   // llama.cpp multiplies a batch of two or more activation rows with
   // llamafile's sgemm when it has a kernel for the shape, one row with
   // vec_dot; for F32 weights the two add in different orders.
-  float (*vec_dot)(int64_t, const void*, const void*) = kernels.vec_dot;
-  if (kernels.vec_dot_batch != nullptr && n_tokens >= 2 && k % 16 == 0 && rows % 4 == 0) {
-    vec_dot = kernels.vec_dot_batch;
-  }
+  // For F16 weights llamafile reads the activations unrounded (F32): the
+  // batch order then needs the float rows the activations were made from.
+  const bool batch = kernels.vec_dot_batch != nullptr && n_tokens >= 2 && k % 16 == 0 &&
+                     rows % 4 == 0 &&
+                     (!kernels.batch_reads_f32 || x.type() == DType::kF32 || x.source() != nullptr);
+  const bool batch_f32 = batch && kernels.batch_reads_f32;
+  const uint8_t* a_rows = batch_f32 ? reinterpret_cast<const uint8_t*>(x.source()) : x.row(0);
+  const int64_t a_stride = batch_f32 ? k * static_cast<int64_t>(sizeof(float)) : x.row_bytes();
+  float (*vec_dot)(int64_t, const void*, const void*) =
+      batch ? kernels.vec_dot_batch : kernels.vec_dot;
 
-  // Row tiles: enough tasks to balance, each large enough to amortise scheduling.
+  // Row tiles: enough tasks to balance, each large enough to amortise
+  // scheduling, in whole cache lines of y (aligned to y's first line).
   int64_t row_tile = rows / (8 * n_threads);
-  row_tile = std::clamp<int64_t>(row_tile, 4, 64);
-  const int64_t n_row_tiles = (rows + row_tile - 1) / row_tile;
+  row_tile = std::clamp<int64_t>(row_tile / kRowsPerLine * kRowsPerLine, kRowsPerLine, 64);
+  const int64_t skew =
+      static_cast<int64_t>(reinterpret_cast<uintptr_t>(y) / sizeof(float)) % kRowsPerLine;
+  const int64_t n_row_tiles = (rows + skew + row_tile - 1) / row_tile;
   const int64_t n_token_tiles = (n_tokens + kTokenTile - 1) / kTokenTile;
 
+  DotTileArgs base;
+  base.n = k;
+  base.w_stride = w_row_bytes;
+  base.a_stride = a_stride;
+  base.y_stride = y_stride;
+  base.batch = batch;
   auto run_tile = [&](int64_t task, int) {
     const int64_t rt = task % n_row_tiles;
     const int64_t tt = task / n_row_tiles;
-    const int64_t r0 = rt * row_tile;
-    const int64_t r1 = std::min(rows, r0 + row_tile);
+    const int64_t r0 = std::max<int64_t>(0, rt * row_tile - skew);
+    const int64_t r1 = std::min(rows, (rt + 1) * row_tile - skew);
     const int64_t t0 = tt * kTokenTile;
     const int64_t t1 = std::min(n_tokens, t0 + kTokenTile);
+    if (r0 >= r1) return;
+    if (kernels.dot_tile != nullptr) {
+      DotTileArgs args = base;
+      args.w = w.data + r0 * w_row_bytes;
+      args.rows = r1 - r0;
+      args.a = a_rows + t0 * a_stride;
+      args.cols = t1 - t0;
+      args.y = y + t0 * y_stride + r0;
+      kernels.dot_tile(args);
+      return;
+    }
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* w_row = w.data + r * w_row_bytes;
       for (int64_t t = t0; t < t1; ++t) {
-        y[t * y_stride + r] = vec_dot(k, w_row, x.row(t));
+        y[t * y_stride + r] = vec_dot(k, w_row, a_rows + t * a_stride);
       }
     }
   };

@@ -8,6 +8,14 @@
 // tile of tokens and the activation tile stays in cache. Work splits across the
 // ThreadPool; tiny products run on the calling thread. Thread-compatible: one
 // QuantizedActivations per concurrent caller.
+//
+// The products come from FindKernels (the fastest exact kernels this CPU
+// runs: equal, bit for bit, to the reference's). Only when MatMulOptions
+// allow it do large batches go to the AMX tile GEMM (cpu/amx_gemm.h), which
+// is faster but not bit-identical. The MoE block's per-expert products are
+// already grouped: it gathers the tokens routed to each expert and multiplies
+// them in one MatMul per expert matrix, so a prefill batch reaches the
+// tiled (and AMX) paths with all of an expert's tokens at once.
 #ifndef STRATA_CPU_MATMUL_H_
 #define STRATA_CPU_MATMUL_H_
 
@@ -31,6 +39,9 @@ class QuantizedActivations {
   int64_t n_tokens() const { return n_tokens_; }
   int64_t row_bytes() const { return row_bytes_; }
   const uint8_t* row(int64_t t) const { return data_ + t * row_bytes_; }
+  // The float rows that were quantized (valid while the caller keeps them
+  // unchanged); the AMX path quantizes them its own way.
+  const float* source() const { return source_; }
 
  private:
   DType type_ = DType::kF32;
@@ -38,8 +49,24 @@ class QuantizedActivations {
   int64_t n_tokens_ = 0;
   int64_t row_bytes_ = 0;
   const uint8_t* data_ = nullptr;
+  const float* source_ = nullptr;
   std::vector<uint8_t> storage_;
 };
+
+// How MatMul may trade exactness for speed. The defaults are exact.
+struct MatMulOptions {
+  // Multiply batches of at least amx_min_tokens tokens on AMX tiles when the
+  // CPU allows it. Not bit-identical to llama.cpp (see cpu/amx_gemm.h).
+  bool allow_amx = false;
+  int64_t amx_min_tokens = 64;
+  // Testing: run the AMX path through its scalar tile emulation (any
+  // AVX-512 CPU), to measure what AMX prefill changes. Slow.
+  bool emulate_amx = false;
+};
+
+// Process-wide; set before running (not synchronised with MatMul calls).
+void SetMatMulOptions(const MatMulOptions& options);
+const MatMulOptions& GetMatMulOptions();
 
 // The activation format MatMul needs for weights of `weight_type`.
 DType ActivationTypeFor(DType weight_type);

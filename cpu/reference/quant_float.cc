@@ -3,9 +3,9 @@
 // As in ggml, an F16 weight row is dotted with an F16 activation row (the
 // activations are rounded to F16 first) and BF16 with BF16; products of two
 // halves or two bfloat16s are exact in float, so the only rounding is in the
-// float accumulation, which uses kLanes independent partial sums (what SIMD
-// code does, and what lets the compiler vectorise without reassociating).
-// F32 dots instead follow llama.cpp's order exactly (see VecDotF32).
+// accumulation. F32 and F16 dots follow llama.cpp's orders (see VecDotF32,
+// VecDotF16 and their Batch versions); BF16 uses kDotLanes independent
+// partial sums (llama.cpp's BF16 dot depends on the CPU's vdpbf16ps).
 // Pure functions, thread-safe.
 #include <cmath>
 #include <cstdint>
@@ -111,10 +111,48 @@ void QuantizeRowF16(const float* src, void* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = Fp32ToFp16(src[i]);
 }
 
+// One activation row: ggml_vec_dot_f16 (AVX-512 build), four 16-lane fused
+// multiply-add accumulators over steps of 64 elements, added as (0 + 2) +
+// (1 + 3), the lane reduction, then the remaining products (exact in float)
+// added in double, and the double sum rounded to float at the end.
 STRATA_MULTIVERSION
 float VecDotF16(int64_t n, const void* w, const void* a) {
-  return LaneDot<uint16_t, HalfToFloat>(n, static_cast<const uint16_t*>(w),
-                                        static_cast<const uint16_t*>(a));
+  const uint16_t* __restrict x = static_cast<const uint16_t*>(w);
+  const uint16_t* __restrict y = static_cast<const uint16_t*>(a);
+  const int64_t n_main = n - n % (4 * kDotLanes);
+  float acc[4][kDotLanes] = {};
+  for (int64_t i = 0; i < n_main; i += 4 * kDotLanes) {
+    for (int j = 0; j < 4; ++j) {
+      for (int l = 0; l < kDotLanes; ++l) {
+        const int64_t e = i + j * kDotLanes + l;
+        acc[j][l] = std::fma(HalfToFloat(x[e]), HalfToFloat(y[e]), acc[j][l]);
+      }
+    }
+  }
+  for (int l = 0; l < kDotLanes; ++l) {
+    acc[0][l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+  }
+  double sum = Reduce16(acc[0]);
+  for (int64_t i = n_main; i < n; ++i) {
+    const float product = HalfToFloat(x[i]) * HalfToFloat(y[i]);
+    sum += static_cast<double>(product);
+  }
+  return static_cast<float>(sum);
+}
+
+// Two or more activation rows: llamafile's tinyBLAS for F16 weights, which
+// reads the activations as F32 (not rounded to F16): one 16-lane fused
+// accumulator of (F16 weight as float) × (F32 activation) over the whole row
+// (n % 16 == 0), then the lane reduction. `a` is an F32 row.
+STRATA_MULTIVERSION
+float VecDotF16Batch(int64_t n, const void* w, const void* a) {
+  const uint16_t* __restrict x = static_cast<const uint16_t*>(w);
+  const float* __restrict y = static_cast<const float*>(a);
+  float acc[kDotLanes] = {};
+  for (int64_t i = 0; i < n; i += kDotLanes) {
+    for (int l = 0; l < kDotLanes; ++l) acc[l] = std::fma(HalfToFloat(x[i + l]), y[i + l], acc[l]);
+  }
+  return Reduce16(acc);
 }
 
 STRATA_MULTIVERSION

@@ -13,7 +13,8 @@ namespace ref = reference;
 constexpr QuantKernels kReferenceKernels[] = {
     {DType::kF32, DType::kF32, ref::DequantizeRowF32, ref::QuantizeRowF32, ref::VecDotF32,
      ref::VecDotF32Batch},
-    {DType::kF16, DType::kF16, ref::DequantizeRowF16, ref::QuantizeRowF16, ref::VecDotF16},
+    {DType::kF16, DType::kF16, ref::DequantizeRowF16, ref::QuantizeRowF16, ref::VecDotF16,
+     ref::VecDotF16Batch, /*batch_reads_f32=*/true},
     {DType::kBF16, DType::kBF16, ref::DequantizeRowBF16, ref::QuantizeRowBF16, ref::VecDotBF16},
     {DType::kQ4_0, DType::kQ8_0, ref::DequantizeRowQ4_0, ref::QuantizeRowQ4_0, ref::VecDotQ4_0Q8_0},
     {DType::kQ4_1, DType::kQ8_1, ref::DequantizeRowQ4_1, ref::QuantizeRowQ4_1, ref::VecDotQ4_1Q8_1},

@@ -100,6 +100,16 @@ TEST_F(CliTest, InspectJsonDescribesTheModel) {
   EXPECT_TRUE(absl::StrContains(text.out, "active per decoded token"));
 }
 
+// `inspect --cpu` needs no model and names the detected features, the AMX
+// verdict and the kernel family chosen.
+TEST_F(CliTest, InspectCpuReportsFeaturesAndChosenKernels) {
+  const CommandResult r = Strata({"inspect", "--cpu"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* key : {"cpu:", "features:", "cpuid:", "amx:", "kernels:", "threads:"}) {
+    EXPECT_TRUE(absl::StrContains(r.out, key)) << key << " missing in:\n" << r.out;
+  }
+}
+
 TEST_F(CliTest, GreedyRunIsDeterministicAndJsonHasTheKeys) {
   const std::vector<std::string> args = {
       "run", "-m", tiny_, "-p", "Once upon a time", "-n", "12", "--temp", "0", "--json", "-t", "2"};

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cpu/cpu_features.h"
+#include "cpu/thread_pool.h"
 #include "nlohmann/json.hpp"
 #include "runtime/memory_plan.h"
 #include "runtime/model/model.h"
@@ -47,14 +49,21 @@ int Inspect(int argc, char** argv) {
   std::string model_path;
   bool json = false;
   bool show_metadata = false;
+  bool show_cpu = false;
   FlagParser parser("inspect");
   parser.String({"-m", "--model"}, "FILE", &model_path, "GGUF model");
   parser.Bool({"--json"}, &json, "print one JSON object");
   parser.Bool({"--metadata"}, &show_metadata, "also list every metadata key");
+  parser.Bool({"--cpu"}, &show_cpu, "print the CPU features detected and the kernels chosen");
   std::vector<std::string> positional;
   if (auto exit_code = parser.ParseOrExit(
-          argc, argv, "strata inspect -m MODEL [--json] [--metadata]", &positional)) {
+          argc, argv, "strata inspect -m MODEL [--json] [--metadata] | --cpu", &positional)) {
     return *exit_code;
+  }
+  if (show_cpu) {
+    cpu::ThreadPool pool(cpu::DefaultThreadCount());
+    std::printf("%sthreads:       %s\n", cpu::DescribeCpu().c_str(), pool.Describe().c_str());
+    if (model_path.empty() && positional.empty()) return 0;
   }
   if (model_path.empty() && positional.size() == 1) model_path = positional[0];
   if (model_path.empty() || positional.size() > 1) {

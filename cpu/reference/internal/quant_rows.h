@@ -20,6 +20,7 @@ float VecDotF32Batch(int64_t n, const void* w, const void* a);
 void DequantizeRowF16(const void* src, float* dst, int64_t n);
 void QuantizeRowF16(const float* src, void* dst, int64_t n);
 float VecDotF16(int64_t n, const void* w, const void* a);
+float VecDotF16Batch(int64_t n, const void* w, const void* a);
 void DequantizeRowBF16(const void* src, float* dst, int64_t n);
 void QuantizeRowBF16(const float* src, void* dst, int64_t n);
 float VecDotBF16(int64_t n, const void* w, const void* a);
