@@ -10,14 +10,19 @@
 namespace strata::cpu {
 
 STRATA_MULTIVERSION
-void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
-                   int64_t n_kv, float* scratch, float* out) {
+void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const PagedKv& kv,
+                        int64_t n_kv, float* scratch, float* out) {
   const QuantKernels& f32 = *FindReferenceKernels(DType::kF32);
   const int64_t len = std::max(n_kv, shape.kv_len);
+  const int64_t per_page = kv.tokens_per_page;
   float* p = scratch;
   float* v_column = scratch + len;
-  for (int64_t j = 0; j < n_kv; ++j) {
-    p[j] = f32.vec_dot(shape.head_dim_k, k + j * shape.kv_stride_k, q);
+  // Page by page, so no position needs a division.
+  for (int64_t page = 0, j = 0; j < n_kv; ++page) {
+    const float* k = kv.k_pages[page] + kv.k_offset;
+    for (int64_t r = 0; r < per_page && j < n_kv; ++r, ++j) {
+      p[j] = f32.vec_dot(shape.head_dim_k, k + r * shape.kv_stride_k, q);
+    }
   }
   for (int64_t j = n_kv; j < len; ++j) p[j] = -std::numeric_limits<float>::infinity();
   Softmax(p, len, shape.scale);
@@ -25,9 +30,24 @@ void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, 
   // the masked positions contribute exact zeros.
   std::fill(v_column + n_kv, v_column + len, 0.0f);
   for (int d = 0; d < shape.head_dim_v; ++d) {
-    for (int64_t j = 0; j < n_kv; ++j) v_column[j] = v[j * shape.kv_stride_v + d];
+    for (int64_t page = 0, j = 0; j < n_kv; ++page) {
+      const float* v = kv.v_pages[page] + kv.v_offset + d;
+      for (int64_t r = 0; r < per_page && j < n_kv; ++r, ++j) {
+        v_column[j] = v[r * shape.kv_stride_v];
+      }
+    }
     out[d] = f32.vec_dot(len, v_column, p);
   }
+}
+
+void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
+                   int64_t n_kv, float* scratch, float* out) {
+  // One page holding every position.
+  PagedKv kv;
+  kv.k_pages = &k;
+  kv.v_pages = &v;
+  kv.tokens_per_page = std::max<int64_t>(n_kv, 1);
+  AttendOneHeadPaged(shape, q, kv, n_kv, scratch, out);
 }
 
 }  // namespace strata::cpu

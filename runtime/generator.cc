@@ -90,8 +90,14 @@ absl::StatusOr<GenerationResult> Generator::Generate(absl::Span<const int32_t> p
       break;
     }
     if (context_.n_past() >= context_.n_ctx()) {
-      result.stop_reason = StopReason::kContextFull;
-      break;
+      const absl::Status room = options.on_context_full
+                                    ? options.on_context_full()
+                                    : absl::FailedPreconditionError("context full");
+      if (!absl::IsFailedPrecondition(room)) STRATA_RETURN_IF_ERROR(room);
+      if (!room.ok() || context_.n_past() >= context_.n_ctx()) {
+        result.stop_reason = StopReason::kContextFull;
+        break;
+      }
     }
     status = context_.Eval(absl::MakeConstSpan(&token, 1));
     if (absl::IsCancelled(status)) {

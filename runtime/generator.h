@@ -28,6 +28,11 @@ struct GenerationOptions {
   bool ignore_eos = false;
   // Called once with the logits of the last prompt position.
   std::function<void(absl::Span<const float>)> on_prompt_logits;
+  // Called when the context is full and a generated token still has to be
+  // evaluated: returns OK after making room (e.g. shifting the context), or
+  // an error to stop (FailedPrecondition: stop with kContextFull; anything
+  // else is returned). Unset: stop with kContextFull.
+  std::function<absl::Status()> on_context_full;
 };
 
 enum class StopReason { kEndOfGeneration, kTokenLimit, kContextFull, kCancelled, kCallback };

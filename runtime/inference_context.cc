@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<InferenceContext>> InferenceContext::Create(
   STRATA_ASSIGN_OR_RETURN(ContextOptions opts, ResolveContextOptions(hp, options));
   auto ctx = std::unique_ptr<InferenceContext>(new InferenceContext(model, opts));
   ctx->pool_ = std::make_unique<cpu::ThreadPool>(opts.n_threads);
-  STRATA_ASSIGN_OR_RETURN(ctx->kv_, KvCache::Create(hp, opts.n_ctx));
+  STRATA_ASSIGN_OR_RETURN(ctx->kv_, KvCache::Create(hp, opts.n_ctx, opts.kv));
   ctx->buffers_ = std::make_unique<ForwardBuffers>(hp, opts.n_batch, opts.n_ctx, opts.n_threads,
                                                    opts.all_logits);
   return ctx;
@@ -68,10 +68,16 @@ absl::Status InferenceContext::Eval(absl::Span<const int32_t> tokens) {
       return absl::CancelledError("evaluation interrupted");
     }
     const int64_t len = std::min(options_.n_batch, n - start);
-    pass.Begin(tokens.subspan(start, len), n_past(), mode);
+    // Plan/apply: placing the batch has no side effects until Apply, and a
+    // failed pass rolls the placement back.
+    STRATA_ASSIGN_OR_RETURN(KvPlan plan, kv_->Prepare(len));
+    kv_->Apply(plan);
+    pass.Begin(tokens.subspan(start, len), plan.pos0, mode);
     model_.arch().forward(pass);
-    STRATA_RETURN_IF_ERROR(pass.status());
-    kv_->set_n_used(n_past() + len);
+    if (!pass.status().ok()) {
+      kv_->Rollback(plan);
+      return pass.status();
+    }
     if (options_.all_logits) {
       std::memcpy(all_logits_.data() + start * hp.n_vocab, buffers_->logits.data(),
                   len * hp.n_vocab * sizeof(float));

@@ -1,11 +1,15 @@
-// Evaluation state of one sequence: the KV cache, scratch buffers and the
-// thread pool, driving a Model's forward pass over batches of tokens.
+// Evaluation state of one sequence: the paged KV cache, scratch buffers and
+// the thread pool, driving a Model's forward pass over batches of tokens.
 //
 // Eval appends tokens after the ones already cached: a prompt is evaluated in
 // batches of `n_batch` tokens (prefill), then generated tokens one at a time
-// (decode). Logits of the last evaluated token — or of every token, when
-// created with `all_logits` — are kept until the next Eval. Not thread-safe:
-// one context per sequence; the Model may be shared.
+// (decode). Each batch is placed in the KV cache plan/apply style
+// (KvCache::Prepare → Apply → forward pass → Rollback on failure), so a batch
+// that fails — a weight read, a KV spill or read-back error, a full disk —
+// leaves the cache as it was before that batch. Logits of the last evaluated
+// token — or of every token, when created with `all_logits` — are kept until
+// the next Eval. Not thread-safe: one context per sequence; the Model may be
+// shared.
 #ifndef STRATA_RUNTIME_INFERENCE_CONTEXT_H_
 #define STRATA_RUNTIME_INFERENCE_CONTEXT_H_
 
@@ -28,6 +32,7 @@ struct ContextOptions {
   int64_t n_batch = 512;  // Tokens per forward pass during prefill.
   int n_threads = 0;      // 0: every CPU this process may use.
   bool all_logits = false;
+  KvCacheOptions kv;  // Block size, --kv-budget and the spill file.
 };
 
 // Fills in defaults (n_ctx 0: the model's training context; n_threads 0:
@@ -43,8 +48,9 @@ class InferenceContext {
 
   // Evaluates `tokens` at positions [n_past, n_past + size). InvalidArgument
   // for an empty batch or a token id outside the vocabulary; OutOfRange when
-  // the context would overflow; Cancelled when `cancel` was set (the cache
-  // then holds only the batches that completed).
+  // the context would overflow; Cancelled when `cancel` was set; any other
+  // error from the forward pass (weight or KV I/O, the KV budget). After an
+  // error the cache holds only the batches that completed.
   absl::Status Eval(absl::Span<const int32_t> tokens);
 
   // Logits of the last token of the last Eval: [n_vocab].
@@ -54,8 +60,10 @@ class InferenceContext {
 
   int64_t n_past() const { return kv_->n_used(); }
   int64_t n_ctx() const { return kv_->n_ctx(); }
-  // Forgets cached positions >= n (n <= n_past).
-  void Truncate(int64_t n) { kv_->set_n_used(n < kv_->n_used() ? n : kv_->n_used()); }
+  // Forgets cached positions >= n (n <= n_past), freeing their KV blocks.
+  void Truncate(int64_t n) { kv_->Truncate(n); }
+  KvCache& kv() { return *kv_; }
+  KvCacheStats kv_stats() const { return kv_->stats(); }
   const Model& model() const { return model_; }
   int n_threads() const { return pool_->n_threads(); }
 

@@ -36,7 +36,18 @@ absl::StatusOr<MemoryPlan> PlanMemory(const Model& model, const ContextOptions& 
   MemoryPlan plan;
   plan.ram_budget_bytes = ram_budget;
   plan.base_bytes = base_bytes > 0 ? base_bytes : offload::ReadProcessMemory().rss_bytes;
-  plan.kv_bytes = static_cast<uint64_t>(KvCache::BytesFor(hp, ctx.n_ctx));
+  // With --kv-budget the KV cache takes that much (and spills the rest);
+  // otherwise it reserves the whole context.
+  if (ctx.kv.ram_budget_bytes > 0) {
+    const int64_t min_kv = KvCache::MinBytesFor(hp, ctx.n_ctx, ctx.kv);
+    if (ctx.kv.ram_budget_bytes < static_cast<uint64_t>(min_kv)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the KV budget of ", ctx.kv.ram_budget_bytes, " bytes is too small for a context of ",
+          ctx.n_ctx, ": attention over one layer needs at least ", min_kv,
+          " bytes; raise --kv-budget or lower -c"));
+    }
+  }
+  plan.kv_bytes = static_cast<uint64_t>(KvCache::BytesFor(hp, ctx.n_ctx, ctx.kv));
   plan.scratch_bytes = static_cast<uint64_t>(
       ForwardBuffers::BytesFor(hp, ctx.n_batch, ctx.n_ctx, ctx.n_threads, ctx.all_logits));
   const uint64_t fixed = plan.base_bytes + plan.kv_bytes + plan.scratch_bytes;

@@ -1,4 +1,5 @@
-// How a RAM budget is spent: the process's own footprint, the KV cache, the
+// How a RAM budget is spent: the process's own footprint, the KV cache (the
+// whole context, or --kv-budget when set: the rest spills to disk), the
 // forward pass's scratch, and the two weight caches (dense blocks first —
 // every token uses them — then expert slots). Reads land directly in the
 // caches' arenas: there is no separate staging buffer.
@@ -23,7 +24,7 @@ namespace strata {
 struct MemoryPlan {
   uint64_t ram_budget_bytes = 0;
   uint64_t base_bytes = 0;  // The process before weights: code, tokenizer, metadata.
-  uint64_t kv_bytes = 0;
+  uint64_t kv_bytes = 0;    // The KV cache's RAM tier (KvCache::BytesFor).
   uint64_t scratch_bytes = 0;
   uint64_t dense_cache_bytes = 0;
   uint64_t expert_cache_bytes = 0;

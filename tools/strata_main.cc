@@ -12,6 +12,7 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  run          generate text from a prompt (no -m: a built-in demo MoE model)\n"
+    "  chat         chat with a model in the terminal (multi-turn, KV cache reused)\n"
     "  inspect      print a model's architecture, tensors, sizes and tokenizer\n"
     "  bench        measure prefill and decode tokens/s (like llama-bench)\n"
     "  make-model   write a synthetic GGUF model from a preset or hyper-parameters\n"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   const char* command = argv[1];
   try {
     if (std::strcmp(command, "run") == 0) return strata::cli::RunCommand(argc, argv);
+    if (std::strcmp(command, "chat") == 0) return strata::cli::ChatCommand(argc, argv);
     if (std::strcmp(command, "inspect") == 0) return strata::cli::InspectCommand(argc, argv);
     if (std::strcmp(command, "bench") == 0) return strata::cli::BenchCommand(argc, argv);
     if (std::strcmp(command, "make-model") == 0) return strata::cli::MakeModelCommand(argc, argv);

@@ -71,16 +71,26 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
     cpu::RopeAngles(rope, pos0_ + t, cos_t, sin_t);
     cpu::ApplyRope(rope, cos_t, sin_t, q, n_head, hd_k);
     cpu::ApplyRope(rope, cos_t, sin_t, k, n_head_kv, hd_k);
-    std::memcpy(kv_.k(il, pos0_ + t), k, k_dim * sizeof(float));
-    std::memcpy(kv_.v(il, pos0_ + t), buf_.v.data() + t * v_dim, v_dim * sizeof(float));
+  }
+
+  // The layer's KV blocks for positions [0, pos0 + n), read back from the
+  // spill file where they were evicted; those the batch writes become dirty.
+  absl::StatusOr<KvLayerView> kv = kv_.PinLayer(il, 0, pos0_ + n, pos0_);
+  if (!kv.ok()) {
+    Fail(kv.status());
+    return;
+  }
+  for (int64_t t = 0; t < n; ++t) {
+    std::memcpy(kv->k_row(pos0_ + t), buf_.k.data() + t * k_dim, k_dim * sizeof(float));
+    std::memcpy(kv->v_row(pos0_ + t), buf_.v.data() + t * v_dim, v_dim * sizeof(float));
   }
 
   // Causal attention: token t sees positions [0, pos0 + t].
   cpu::AttentionShape shape;
   shape.head_dim_k = hd_k;
   shape.head_dim_v = hd_v;
-  shape.kv_stride_k = kv_.k_stride(il);
-  shape.kv_stride_v = kv_.v_stride(il);
+  shape.kv_stride_k = kv->k_stride();
+  shape.kv_stride_v = kv->v_stride();
   shape.scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
   const int group = n_head / n_head_kv;
   const int64_t n_ctx = kv_.n_ctx();
@@ -89,14 +99,19 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   // padding is masked, but it sets the summation order (see cpu/attention.h).
   constexpr int64_t kKvPad = 256;
   shape.kv_len = std::min(n_ctx, std::max(kKvPad, (pos0_ + n + kKvPad - 1) / kKvPad * kKvPad));
+  cpu::PagedKv pages;
+  pages.k_pages = kv->k_pages();
+  pages.v_pages = kv->v_pages();
+  pages.tokens_per_page = kv->block_tokens();
   auto attend = [&](int64_t task, int thread) {
     const int64_t t = task / n_head;
     const int h = static_cast<int>(task % n_head);
-    const int kvh = h / group;
-    cpu::AttendOneHead(shape, buf_.q.data() + t * q_dim + h * hd_k, kv_.k(il, 0) + kvh * hd_k,
-                       kv_.v(il, 0) + kvh * hd_v, pos0_ + t + 1,
-                       buf_.scores.data() + thread * 2 * n_ctx,
-                       buf_.attn.data() + t * o_dim + h * hd_v);
+    cpu::PagedKv head = pages;
+    head.k_offset = static_cast<int64_t>(h / group) * hd_k;
+    head.v_offset = static_cast<int64_t>(h / group) * hd_v;
+    cpu::AttendOneHeadPaged(shape, buf_.q.data() + t * q_dim + h * hd_k, head, pos0_ + t + 1,
+                            buf_.scores.data() + thread * 2 * n_ctx,
+                            buf_.attn.data() + t * o_dim + h * hd_v);
   };
   pool_->ParallelFor(n * n_head, attend);
 

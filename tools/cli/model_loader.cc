@@ -1,11 +1,54 @@
 #include "tools/cli/model_loader.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "offload/eviction_policy.h"
+#include "tools/cli/common.h"
 
 namespace strata::cli {
+
+void RegisterTieringFlags(FlagParser& p, TieringFlags* f) {
+  p.Size({"--ram-budget"}, "SIZE", &f->ram_budget,
+         "hard RAM limit for weights, KV cache and buffers, e.g. 4G (default: 80% of available)");
+  p.String({"--cache-policy"}, "NAME", &f->cache_policy,
+           "eviction policy of the RAM tier: lru, lfu, lfu-aging, s3fifo, score (default lru)");
+  p.Size({"--kv-budget"}, "SIZE", &f->kv_budget,
+         "RAM for the KV cache inside the RAM budget; the rest spills to disk "
+         "(default: the whole context)");
+  p.String({"--kv-spill-type"}, "TYPE", &f->kv_spill_type,
+           "how spilled KV blocks are stored: f32 (exact), f16, q8_0 (default f32)");
+  p.String({"--kv-spill-dir"}, "DIR", &f->kv_spill_dir,
+           "directory of the (unnamed) KV spill file (default: the cache folder)");
+  p.Int({"--kv-block-tokens"}, "N", &f->kv_block_tokens, "positions per KV block (default 32)");
+}
+
+absl::Status ApplyKvFlags(const TieringFlags& tiering, ContextOptions* context) {
+  if (tiering.kv_budget < 0) {
+    return absl::InvalidArgumentError("--kv-budget must be a size such as 64M or 1G");
+  }
+  if (tiering.kv_block_tokens <= 0 || tiering.kv_block_tokens > 65536) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--kv-block-tokens must be in [1, 65536], got ", tiering.kv_block_tokens));
+  }
+  absl::StatusOr<KvSpillType> type = ParseKvSpillType(tiering.kv_spill_type);
+  if (!type.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--kv-spill-type: ", type.status().message()));
+  }
+  context->kv.block_tokens = tiering.kv_block_tokens;
+  context->kv.ram_budget_bytes = static_cast<uint64_t>(tiering.kv_budget);
+  context->kv.spill_type = *type;
+  context->kv.spill_dir = tiering.kv_spill_dir;
+  if (context->kv.spill_dir.empty() && tiering.kv_budget > 0) {
+    // The cache folder is on disk; /tmp often is not.
+    context->kv.spill_dir = CacheDir();
+    std::error_code ec;
+    std::filesystem::create_directories(context->kv.spill_dir, ec);
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const ContextOptions& context,
                                       const TieringFlags& tiering) {

@@ -1,5 +1,7 @@
-// Opening a model for the subcommands that run it: plan the RAM budget for
-// the context the command will create, then attach the weight store.
+// Opening a model for the subcommands that run it: the tiering flags they
+// share (RAM budget, cache policy, KV budget and spill), planning the RAM
+// budget for the context the command will create, then attaching the weight
+// store.
 #ifndef STRATA_TOOLS_CLI_MODEL_LOADER_H_
 #define STRATA_TOOLS_CLI_MODEL_LOADER_H_
 
@@ -10,19 +12,33 @@
 #include "runtime/inference_context.h"
 #include "runtime/memory_plan.h"
 #include "runtime/model/model.h"
+#include "tools/cli/flag_parser.h"
 
 namespace strata::cli {
 
 struct TieringFlags {
   int64_t ram_budget = -1;  // Bytes; -1: DefaultRamBudget().
   std::string cache_policy = "lru";
+  int64_t kv_budget = 0;  // Bytes of RAM for the KV cache; 0: the whole context.
+  std::string kv_spill_type = "f32";
+  std::string kv_spill_dir;  // "": CacheDir().
+  int64_t kv_block_tokens = 32;
 };
+
+// --ram-budget, --cache-policy, --kv-budget, --kv-spill-type, --kv-spill-dir,
+// --kv-block-tokens.
+void RegisterTieringFlags(FlagParser& parser, TieringFlags* flags);
+
+// Validates the KV flags and sets `context->kv` from them.
+absl::Status ApplyKvFlags(const TieringFlags& tiering, ContextOptions* context);
 
 struct LoadedModel {
   std::unique_ptr<Model> model;
   MemoryPlan plan;
 };
 
+// `context` must already hold the KV options (ApplyKvFlags): the plan counts
+// the KV budget.
 absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const ContextOptions& context,
                                       const TieringFlags& tiering);
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "tools/cli/flag_parser.h"
 
 namespace strata::cli {
 namespace {
@@ -47,6 +48,25 @@ DecodeCounters Decode(const StatsSnapshot& s) {
 
 }  // namespace
 
+std::string FormatKvLine(const KvCacheStats& kv) {
+  const offload::KvPoolStats& pool = kv.pool;
+  // KV budgets of small models are KiB-sized: FormatBytes picks the unit.
+  std::string out =
+      absl::StrFormat("KV cache:  %d positions in %d blocks of %d; RAM %u of %u blocks (%s budget)",
+                      kv.n_used, kv.pages_used, kv.block_tokens, pool.resident_blocks,
+                      pool.capacity_blocks, FormatBytes(static_cast<int64_t>(kv.budget_bytes)));
+  if (kv.spill.empty()) {
+    absl::StrAppend(&out, ", no spill (the budget holds the whole context)");
+  } else {
+    absl::StrAppendFormat(
+        &out, ", disk %u blocks; spill %s: %s written in %.3f s, %s read back in %.3f s",
+        pool.spilled_blocks, kv.spill, FormatBytes(static_cast<int64_t>(pool.bytes_written)),
+        pool.write_seconds, FormatBytes(static_cast<int64_t>(pool.counters.bytes_read)),
+        pool.counters.read_seconds);
+  }
+  return out;
+}
+
 std::string FormatStats(const StatsSnapshot& s) {
   const MemoryPlan& p = s.plan;
   std::string out = absl::StrFormat(
@@ -65,17 +85,14 @@ std::string FormatStats(const StatsSnapshot& s) {
   absl::StrAppendFormat(&out, "%-18s %9s %9s %7s %10s %8s %7s %10s\n", "class", "hits", "misses",
                         "hit%", "read MiB", "read s", "GB/s", "evictions");
   for (offload::BlockClass c : kClasses) {
-    const offload::ClassCounters& k = s.tiers.of(c);
-    if (c == offload::BlockClass::kKv) {
-      absl::StrAppendFormat(&out, "%-18s %.1f MiB resident in RAM (KV tiering: paged KV issue)\n",
-                            "kv", MiB(p.kv_bytes));
-      continue;
-    }
+    const offload::ClassCounters& k =
+        c == offload::BlockClass::kKv && s.kv.has_value() ? s.kv->pool.counters : s.tiers.of(c);
     absl::StrAppendFormat(&out, "%-18s %9u %9u %6.1f%% %10.1f %8.3f %7.2f %10u\n",
                           std::string(offload::BlockClassName(c)), k.hits, k.misses,
                           100.0 * k.hit_rate(), MiB(k.bytes_read), k.read_seconds,
                           Gbps(k.bytes_read, k.read_seconds), k.evictions);
   }
+  if (s.kv.has_value()) absl::StrAppend(&out, FormatKvLine(*s.kv), "\n");
   const offload::ClassCounters t = s.tiers.total();
   absl::StrAppendFormat(&out, "NVMe tier: %s, %u requests, %.1f MiB read in %.3f s (%.2f GB/s)\n",
                         s.io_mode, s.tiers.read_requests, MiB(t.bytes_read), t.read_seconds,
@@ -106,6 +123,20 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
               {"peak_resident_bytes", s.tiers.peak_resident_bytes}};
   for (offload::BlockClass c : kClasses) {
     j[std::string(offload::BlockClassName(c))] = ClassJson(s.tiers.of(c));
+  }
+  if (s.kv.has_value()) {
+    const KvCacheStats& kv = *s.kv;
+    j["kv"] = ClassJson(kv.pool.counters);
+    j["kv"]["positions"] = kv.n_used;
+    j["kv"]["block_tokens"] = kv.block_tokens;
+    j["kv"]["block_bytes"] = kv.pool.block_bytes;
+    j["kv"]["budget_bytes"] = kv.budget_bytes;
+    j["kv"]["blocks_ram"] = kv.pool.resident_blocks;
+    j["kv"]["blocks_disk"] = kv.pool.spilled_blocks;
+    j["kv"]["peak_blocks_ram"] = kv.pool.peak_resident_blocks;
+    j["kv"]["spill"] = kv.spill;
+    j["kv"]["bytes_written"] = kv.pool.bytes_written;
+    j["kv"]["write_seconds"] = kv.pool.write_seconds;
   }
   j["kv"]["resident_bytes"] = p.kv_bytes;
   const offload::ClassCounters t = s.tiers.total();

@@ -7,6 +7,7 @@
 namespace strata::cli {
 
 int RunCommand(int argc, char** argv);
+int ChatCommand(int argc, char** argv);
 int InspectCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
 int MakeModelCommand(int argc, char** argv);

@@ -17,6 +17,7 @@
 #include "tools/cli/common.h"
 #include "tools/cli/flag_parser.h"
 #include "tools/cli/model_loader.h"
+#include "tools/cli/sampling_flags.h"
 #include "tools/cli/stats_report.h"
 
 namespace strata::cli {
@@ -36,15 +37,7 @@ struct RunFlags {
   int64_t threads = 0;
   int64_t ctx_size = 4096;
   int64_t batch_size = 512;
-  float temp = 0.8f;
-  int64_t top_k = 40;
-  float top_p = 0.95f;
-  float min_p = 0.05f;
-  float repeat_penalty = 1.0f;
-  int64_t repeat_last_n = 64;
-  float presence_penalty = 0.0f;
-  float frequency_penalty = 0.0f;
-  int64_t seed = -1;
+  SamplingFlags sampling;
   bool ignore_eos = false;
   bool json = false;
   bool no_display_prompt = false;
@@ -63,50 +56,14 @@ void Register(FlagParser& p, RunFlags& f) {
   p.Int({"-t", "--threads"}, "N", &f.threads, "threads (default: all CPUs)");
   p.Int({"-c", "--ctx-size"}, "N", &f.ctx_size, "context size, 0 = the model's (default 4096)");
   p.Int({"-b", "--batch-size"}, "N", &f.batch_size, "prompt tokens per forward pass (default 512)");
-  p.Float({"--temp"}, "T", &f.temp, "temperature, 0 = greedy (default 0.8)");
-  p.Int({"--top-k"}, "K", &f.top_k, "top-k sampling, 0 = off (default 40)");
-  p.Float({"--top-p"}, "P", &f.top_p, "top-p sampling, 1 = off (default 0.95)");
-  p.Float({"--min-p"}, "P", &f.min_p, "min-p sampling, 0 = off (default 0.05)");
-  p.Float({"--repeat-penalty"}, "X", &f.repeat_penalty, "repetition penalty, 1 = off (default 1)");
-  p.Int({"--repeat-last-n"}, "N", &f.repeat_last_n,
-        "penalty window, 0 = off, -1 = context (default 64)");
-  p.Float({"--presence-penalty"}, "X", &f.presence_penalty, "presence penalty (default 0)");
-  p.Float({"--frequency-penalty"}, "X", &f.frequency_penalty, "frequency penalty (default 0)");
-  p.Int({"-s", "--seed"}, "N", &f.seed, "RNG seed, -1 = random (default -1)");
+  RegisterSamplingFlags(p, &f.sampling);
   p.Bool({"--ignore-eos"}, &f.ignore_eos, "keep generating past end-of-generation tokens");
   p.Bool({"--json"}, &f.json, "print one JSON object instead of streaming text");
   p.Bool({"--no-display-prompt"}, &f.no_display_prompt, "do not echo the prompt");
-  p.Size({"--ram-budget"}, "SIZE", &f.tiering.ram_budget,
-         "hard RAM limit for weights, KV cache and buffers, e.g. 4G (default: 80% of available)");
-  p.String({"--cache-policy"}, "NAME", &f.tiering.cache_policy,
-           "eviction policy of the RAM tier: lru, lfu, lfu-aging, s3fifo, score (default lru)");
+  RegisterTieringFlags(p, &f.tiering);
   p.Bool({"--stats"}, &f.stats, "print tier statistics (hits, misses, bytes read, peak RSS)");
   p.String({"--dump-logits"}, "FILE", &f.dump_logits,
            "write the last prompt position's logits as raw little-endian float32");
-}
-
-absl::StatusOr<sampling::SamplingParams> ToSamplingParams(const RunFlags& f, int64_t n_ctx) {
-  sampling::SamplingParams s;
-  s.temp = f.temp;
-  if (f.top_k < 0 || f.top_k > INT32_MAX) {
-    return absl::InvalidArgumentError(absl::StrCat("--top-k must be >= 0, got ", f.top_k));
-  }
-  s.top_k = static_cast<int32_t>(f.top_k);
-  s.top_p = f.top_p;
-  s.min_p = f.min_p;
-  s.repeat_penalty = f.repeat_penalty;
-  if (f.repeat_last_n < -1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--repeat-last-n must be >= -1, got ", f.repeat_last_n));
-  }
-  s.repeat_last_n = static_cast<int32_t>(f.repeat_last_n == -1 ? n_ctx : f.repeat_last_n);
-  s.presence_penalty = f.presence_penalty;
-  s.frequency_penalty = f.frequency_penalty;
-  if (f.seed < -1 || f.seed > UINT32_MAX) {
-    return absl::InvalidArgumentError(absl::StrCat("--seed must be in [-1, 2^32), got ", f.seed));
-  }
-  s.seed = f.seed == -1 ? sampling::kRandomSeed : static_cast<uint32_t>(f.seed);
-  return s;
 }
 
 absl::Status ValidateFlags(const RunFlags& f, const FlagParser& p) {
@@ -161,6 +118,10 @@ int Run(int argc, char** argv) {
   ctx_options.n_ctx = flags.ctx_size;
   ctx_options.n_batch = flags.batch_size;
   ctx_options.n_threads = static_cast<int>(flags.threads);
+  if (absl::Status s = ApplyKvFlags(flags.tiering, &ctx_options); !s.ok()) {
+    ReportError("run", s);
+    return 2;
+  }
   auto loaded = LoadModel(flags.model, ctx_options, flags.tiering);
   if (!loaded.ok()) return ReportError("run", loaded.status());
   const std::unique_ptr<Model>& model = loaded->model;
@@ -168,7 +129,7 @@ int Run(int argc, char** argv) {
   auto context = InferenceContext::Create(*model, ctx_options);
   if (!context.ok()) return ReportError("run", context.status());
 
-  auto sampling_params = ToSamplingParams(flags, (*context)->n_ctx());
+  auto sampling_params = ToSamplingParams(flags.sampling, (*context)->n_ctx());
   if (!sampling_params.ok()) return ReportError("run", sampling_params.status());
   auto chain =
       sampling::MakeSamplerChain(*sampling_params, static_cast<int32_t>(tokenizer.n_vocab()));
@@ -227,7 +188,8 @@ int Run(int argc, char** argv) {
                             std::string(model->store().io_mode()),
                             offload::ReadProcessMemory(),
                             after_prompt,
-                            result->n_decoded};
+                            result->n_decoded,
+                            (*context)->kv_stats()};
   if (flags.json) {
     nlohmann::json out;
     out["stats"] = StatsJson(stats);
