@@ -21,6 +21,15 @@ double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
+// The per-layer counters of an expert block (nullptr for other classes).
+ClassCounters* LayerCounters(TierStats& stats, const BlockDesc& desc) {
+  if (desc.block_class != BlockClass::kExpert || desc.layer < 0) return nullptr;
+  if (stats.expert_by_layer.size() <= static_cast<size_t>(desc.layer)) {
+    stats.expert_by_layer.resize(desc.layer + 1);
+  }
+  return &stats.expert_by_layer[desc.layer];
+}
+
 }  // namespace
 
 PinnedBlock& PinnedBlock::operator=(PinnedBlock&& other) noexcept {
@@ -304,8 +313,14 @@ void BlockCache::IoLoop() {
       e.prefetch_unused = prefetched;
       policy_->OnInsert(key, static_cast<int64_t>(e.arena_bytes), prefetched);
       ClassCounters& c = stats_.of(e.desc.block_class);
+      const double share =
+          seconds * static_cast<double>(e.arena_bytes) / static_cast<double>(total);
       c.bytes_read += e.arena_bytes;
-      c.read_seconds += seconds * static_cast<double>(e.arena_bytes) / static_cast<double>(total);
+      c.read_seconds += share;
+      if (ClassCounters* l = LayerCounters(stats_, e.desc)) {
+        l->bytes_read += e.arena_bytes;
+        l->read_seconds += share;
+      }
       stats_.resident_bytes += e.arena_bytes;
       if (prefetched) {
         ++stats_.prefetch.completed;
@@ -337,6 +352,7 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
     ++e.pins;  // A pinned resident block is safe from eviction while others load.
     if (e.state == State::kResident) {
       ++stats_.of(e.desc.block_class).hits;
+      if (ClassCounters* l = LayerCounters(stats_, e.desc)) ++l->hits;
       policy_->OnAccess(key);
       if (e.prefetch_unused) {
         e.prefetch_unused = false;
@@ -346,6 +362,7 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
       continue;
     }
     ++stats_.of(e.desc.block_class).misses;
+    if (ClassCounters* l = LayerCounters(stats_, e.desc)) ++l->misses;
     missing.push_back(key);
     if (e.state == State::kAbsent) {
       Enqueue(key, /*demand=*/true, 0);
@@ -393,6 +410,7 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
   }
   const BlockDesc& first = entries_[missing.front()].desc;
   stats_.of(first.block_class).stall_seconds += Seconds(start, end);
+  if (ClassCounters* l = LayerCounters(stats_, first)) l->stall_seconds += Seconds(start, end);
   if (observer_ != nullptr) observer_->OnStall(first.block_class, first.layer, start, end);
   if (!error.ok()) {
     for (BlockKey key : keys) --entries_[key].pins;

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "offload/block.h"
 
@@ -68,6 +69,8 @@ struct TierStats {
   uint64_t peak_resident_bytes = 0;
   uint64_t read_requests = 0;
   PrefetchCounters prefetch;
+  // Expert blocks per layer (hits, misses, bytes, stalls), [layers seen].
+  std::vector<ClassCounters> expert_by_layer;
   double io_busy_seconds = 0;  // The I/O thread reading.
   double io_idle_seconds = 0;  // The I/O thread waiting for work.
 

@@ -62,7 +62,7 @@ absl::Status InferenceContext::Eval(absl::Span<const int32_t> tokens) {
   }
   const LogitsMode mode = options_.all_logits ? LogitsMode::kAll : LogitsMode::kLast;
   if (options_.all_logits) all_logits_.resize(n * hp.n_vocab);
-  ForwardPass pass(model_, kv_.get(), buffers_.get(), pool_.get());
+  ForwardPass pass(model_, kv_.get(), buffers_.get(), pool_.get(), hooks_);
   for (int64_t start = 0; start < n; start += options_.n_batch) {
     if (cancel_ != nullptr && cancel_->load(std::memory_order_relaxed)) {
       return absl::CancelledError("evaluation interrupted");
@@ -74,6 +74,7 @@ absl::Status InferenceContext::Eval(absl::Span<const int32_t> tokens) {
     kv_->Apply(plan);
     pass.Begin(tokens.subspan(start, len), plan.pos0, mode);
     model_.arch().forward(pass);
+    pass.End();
     if (!pass.status().ok()) {
       kv_->Rollback(plan);
       return pass.status();

@@ -67,6 +67,10 @@ class InferenceContext {
   const Model& model() const { return model_; }
   int n_threads() const { return pool_->n_threads(); }
 
+  // Hooks that watch every forward pass (the expert prefetcher, a profiler);
+  // not owned, may be null.
+  void set_hooks(ForwardHooks* hooks) { hooks_ = hooks; }
+
   // Set from another thread (e.g. a signal handler's flag) to stop Eval
   // between batches.
   void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
@@ -83,6 +87,7 @@ class InferenceContext {
   std::vector<float> all_logits_;  // [n_tokens of last Eval, n_vocab] with all_logits.
   int64_t last_eval_tokens_ = 0;
   const std::atomic<bool>* cancel_ = nullptr;
+  ForwardHooks* hooks_ = nullptr;
 };
 
 }  // namespace strata

@@ -16,6 +16,7 @@ constexpr char kUsage[] =
     "  inspect      print a model's architecture, tensors, sizes and tokenizer\n"
     "  bench        measure prefill and decode tokens/s (like llama-bench)\n"
     "  make-model   write a synthetic GGUF model from a preset or hyper-parameters\n"
+    "  profile      run prompts and write a report on tiers, cache and route prediction\n"
     "  replay       replay a routing trace through the expert cache's eviction policies\n"
     "\n"
     "`strata <command> --help` lists a command's flags.\n";
@@ -35,6 +36,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(command, "bench") == 0) return strata::cli::BenchCommand(argc, argv);
     if (std::strcmp(command, "make-model") == 0) return strata::cli::MakeModelCommand(argc, argv);
     if (std::strcmp(command, "replay") == 0) return strata::cli::ReplayCommand(argc, argv);
+    if (std::strcmp(command, "profile") == 0) return strata::cli::ProfileCommand(argc, argv);
   } catch (const std::exception& e) {
     // Libraries return Status; this only catches std::bad_alloc and the like.
     std::fprintf(stderr, "strata %s: error: %s\n", command, e.what());

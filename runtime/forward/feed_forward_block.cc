@@ -56,13 +56,16 @@ void ForwardPass::MixtureOfExperts(int64_t il) {
     moe::RouteToken(options, buf_.router.data() + t * n_expert, &buf_.routes[t]);
   }
 
+  if (hooks_ != nullptr) {
+    for (int64_t t = 0; t < n; ++t) {
+      hooks_->OnRouted(il, row_pos0_ + t, buf_.routes[t], buf_.x.data() + t * n_embd, t == n - 1);
+    }
+  }
+
   // The router was the last use of the layer's dense block.
   pinned_layer_ = PinnedLayer();
   pinned_layer_index_ = -1;
 
-  // Run each expert once on all the tokens routed to it, so its weights are
-  // read once per batch; results land in expert_out[token, slot]. Experts are
-  // pinned k at a time, the missing ones read in one batch.
   std::vector<bool> routed(n_expert, false);
   for (int64_t t = 0; t < n; ++t) {
     for (int32_t e : buf_.routes[t].experts) routed[e] = true;
@@ -71,37 +74,70 @@ void ForwardPass::MixtureOfExperts(int64_t il) {
   for (int64_t e = 0; e < n_expert; ++e) {
     if (routed[e]) used.push_back(static_cast<int32_t>(e));
   }
+
+  // Runs expert e on all the tokens routed to it, so its weights are read
+  // once per batch; results land in expert_out[token, slot].
   std::vector<int64_t> rows;  // token * k + slot, for the current expert.
-  for (size_t first = 0; first < used.size(); first += k) {
-    const size_t count = std::min<size_t>(k, used.size() - first);
-    absl::StatusOr<std::vector<PinnedExpert>> experts =
-        model_.store().PinExperts(il, absl::MakeConstSpan(used.data() + first, count));
-    if (!experts.ok()) {
-      Fail(experts.status());
+  auto run_expert = [&](int32_t e, const PinnedExpert& x) {
+    rows.clear();
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t s = 0; s < k; ++s) {
+        if (buf_.routes[t].experts[s] == e) rows.push_back(t * k + s);
+      }
+    }
+    const int64_t m = static_cast<int64_t>(rows.size());
+    for (int64_t i = 0; i < m; ++i) {
+      std::memcpy(buf_.expert_in.data() + i * n_embd, buf_.xb.data() + (rows[i] / k) * n_embd,
+                  n_embd * sizeof(float));
+    }
+    // The gathered input is consumed by the gate/up products before the down
+    // product writes its output over it.
+    SwiGluFfn(x.gate, x.up, x.down, buf_.expert_in.data(), m, buf_.ffn_gate.data(),
+              buf_.ffn_up.data(), buf_.expert_in.data(), &buf_.act, pool_);
+    for (int64_t i = 0; i < m; ++i) {
+      std::memcpy(buf_.expert_out.data() + rows[i] * n_embd, buf_.expert_in.data() + i * n_embd,
+                  n_embd * sizeof(float));
+    }
+  };
+
+  WeightStore& store = model_.store();
+  if (static_cast<int64_t>(used.size()) <= k) {
+    // Decoding: compute the experts that are already resident while the
+    // missing ones are read, then each missing one as it lands. (Pinning the
+    // resident ones first keeps the reads from evicting them.)
+    std::vector<int32_t> resident, missing;
+    for (int32_t e : used) (store.IsExpertResident(il, e) ? resident : missing).push_back(e);
+    absl::StatusOr<std::vector<PinnedExpert>> pinned = store.PinExperts(il, resident);
+    if (!pinned.ok()) {
+      Fail(pinned.status());
       return;
     }
-    for (size_t j = 0; j < count; ++j) {
-      const int32_t e = used[first + j];
-      rows.clear();
-      for (int64_t t = 0; t < n; ++t) {
-        for (int64_t s = 0; s < k; ++s) {
-          if (buf_.routes[t].experts[s] == e) rows.push_back(t * k + s);
-        }
+    store.RequestExperts(il, missing);
+    for (size_t j = 0; j < resident.size(); ++j) {
+      run_expert(resident[j], (*pinned)[j]);
+      (*pinned)[j].block.Release();
+    }
+    for (int32_t e : missing) {
+      absl::StatusOr<std::vector<PinnedExpert>> one =
+          store.PinExperts(il, absl::MakeConstSpan(&e, 1));
+      if (!one.ok()) {
+        Fail(one.status());
+        return;
       }
-      const int64_t m = static_cast<int64_t>(rows.size());
-      for (int64_t i = 0; i < m; ++i) {
-        std::memcpy(buf_.expert_in.data() + i * n_embd, buf_.xb.data() + (rows[i] / k) * n_embd,
-                    n_embd * sizeof(float));
+      run_expert(e, (*one)[0]);
+    }
+  } else {
+    // Prefill: experts k at a time (the smallest budget holds k), the missing
+    // ones of each group read in one batch.
+    for (size_t first = 0; first < used.size(); first += k) {
+      const size_t count = std::min<size_t>(k, used.size() - first);
+      absl::StatusOr<std::vector<PinnedExpert>> experts =
+          store.PinExperts(il, absl::MakeConstSpan(used.data() + first, count));
+      if (!experts.ok()) {
+        Fail(experts.status());
+        return;
       }
-      // The gathered input is consumed by the gate/up products before the down
-      // product writes its output over it.
-      const PinnedExpert& x = (*experts)[j];
-      SwiGluFfn(x.gate, x.up, x.down, buf_.expert_in.data(), m, buf_.ffn_gate.data(),
-                buf_.ffn_up.data(), buf_.expert_in.data(), &buf_.act, pool_);
-      for (int64_t i = 0; i < m; ++i) {
-        std::memcpy(buf_.expert_out.data() + rows[i] * n_embd, buf_.expert_in.data() + i * n_embd,
-                    n_embd * sizeof(float));
-      }
+      for (size_t j = 0; j < count; ++j) run_expert(used[first + j], (*experts)[j]);
     }
   }
 

@@ -66,16 +66,24 @@ int64_t ForwardBuffers::BytesFor(const HParams& hp, int64_t max_tokens, int64_t 
 void ForwardPass::Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode) {
   pinned_layer_ = PinnedLayer();
   pinned_layer_index_ = -1;
+  current_layer_ = -1;
   status_ = absl::OkStatus();
   tokens_ = tokens;
   pos0_ = pos0;
+  row_pos0_ = pos0;
   n_tokens_ = static_cast<int64_t>(tokens.size());
   logits_mode_ = mode;
+  if (hooks_ != nullptr) hooks_->OnBatchBegin(pos0_, n_tokens_);
 }
 
 const LayerWeights& ForwardPass::layer(int64_t il) {
   static const LayerWeights kNone;
   if (il == pinned_layer_index_) return pinned_layer_.weights;
+  if (hooks_ != nullptr && current_layer_ >= 0 && current_layer_ != il) {
+    hooks_->OnLayerEnd(current_layer_);
+  }
+  if (hooks_ != nullptr && current_layer_ != il) hooks_->OnLayerBegin(il);
+  current_layer_ = il;
   pinned_layer_ = PinnedLayer();  // Unpin the previous layer first.
   pinned_layer_index_ = -1;
   if (!status_.ok()) return kNone;
@@ -114,12 +122,15 @@ void ForwardPass::KeepOutputRows() {
   if (logits_mode_ != LogitsMode::kLast || n_tokens_ <= 1) return;
   std::memmove(buf_.x.data(), buf_.x.data() + (n_tokens_ - 1) * hp_.n_embd,
                hp_.n_embd * sizeof(float));
+  row_pos0_ = pos0_ + n_tokens_ - 1;
   n_tokens_ = 1;
 }
 
 void ForwardPass::Logits() {
   pinned_layer_ = PinnedLayer();
   pinned_layer_index_ = -1;
+  if (hooks_ != nullptr && current_layer_ >= 0) hooks_->OnLayerEnd(current_layer_);
+  current_layer_ = -1;
   if (!status_.ok()) return;
   absl::StatusOr<PinnedOutput> output = model_.store().PinOutput();
   if (!output.ok()) {

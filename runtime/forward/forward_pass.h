@@ -18,6 +18,7 @@
 #include "cpu/matmul.h"
 #include "cpu/thread_pool.h"
 #include "moe/router.h"
+#include "runtime/forward/forward_hooks.h"
 #include "runtime/kv_cache.h"
 #include "runtime/model/model.h"
 
@@ -65,11 +66,17 @@ enum class LogitsMode { kLast, kAll };
 
 class ForwardPass {
  public:
-  ForwardPass(const Model& model, KvCache* kv, ForwardBuffers* buffers, cpu::ThreadPool* pool)
-      : model_(model), hp_(model.hparams()), kv_(*kv), buf_(*buffers), pool_(pool) {}
+  // `hooks` (may be null) sees layer boundaries and routing decisions.
+  ForwardPass(const Model& model, KvCache* kv, ForwardBuffers* buffers, cpu::ThreadPool* pool,
+              ForwardHooks* hooks = nullptr)
+      : model_(model), hp_(model.hparams()), kv_(*kv), buf_(*buffers), pool_(pool), hooks_(hooks) {}
 
   // Sets up the batch: tokens at positions [pos0, pos0 + n).
   void Begin(absl::Span<const int32_t> tokens, int64_t pos0, LogitsMode mode);
+  // Reports the end of the batch to the hooks.
+  void End() {
+    if (hooks_ != nullptr) hooks_->OnBatchEnd();
+  }
 
   const HParams& hparams() const { return hp_; }
   // Layer il's dense weights, resolved: pins the layer's block (releasing the
@@ -111,17 +118,20 @@ class ForwardPass {
   KvCache& kv_;
   ForwardBuffers& buf_;
   cpu::ThreadPool* pool_;
+  ForwardHooks* hooks_;
 
   void Fail(absl::Status status) {
     if (status_.ok()) status_ = std::move(status);
   }
 
   PinnedLayer pinned_layer_;
-  int64_t pinned_layer_index_ = -1;
+  int64_t pinned_layer_index_ = -1;  // Layer whose dense block is pinned, or -1.
+  int64_t current_layer_ = -1;       // Layer being computed (for the hooks).
   absl::Status status_;
 
   absl::Span<const int32_t> tokens_;
-  int64_t pos0_ = 0;
+  int64_t pos0_ = 0;      // Position of the batch's first token.
+  int64_t row_pos0_ = 0;  // Position of row 0 of the buffers (after KeepOutputRows).
   int64_t n_tokens_ = 0;
   LogitsMode logits_mode_ = LogitsMode::kLast;
 };

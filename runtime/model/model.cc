@@ -58,6 +58,9 @@ WeightMemory Model::weight_memory() const {
   const uint64_t output = AlignedBlockBytes(blocks_.output, kPlanAlignment);
   m.min_dense_bytes = std::max(m.min_dense_bytes, output);
   m.all_dense_bytes += output;
+  for (const offload::BlockDesc& d : blocks_.routers) {
+    m.all_dense_bytes += AlignedBlockBytes(d, kPlanAlignment);
+  }
   for (const offload::BlockDesc& d : blocks_.embedding) {
     const uint64_t bytes = AlignedBlockBytes(d, kPlanAlignment);
     m.min_dense_bytes = std::max(m.min_dense_bytes, bytes);

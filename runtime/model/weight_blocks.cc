@@ -48,6 +48,15 @@ WeightBlocks BuildWeightBlocks(const HParams& hp, const ModelWeights& w) {
     }
     dense.ranges = Merged(std::move(dense.ranges));
     blocks.dense.push_back(std::move(dense));
+    if (present(l.ffn_gate_inp)) {
+      offload::BlockDesc router;
+      router.block_class = offload::BlockClass::kDense;
+      router.layer = static_cast<int32_t>(il);
+      Add(l.ffn_norm, &router.ranges);
+      Add(l.ffn_gate_inp, &router.ranges);
+      router.ranges = Merged(std::move(router.ranges));
+      blocks.routers.push_back(std::move(router));
+    }
 
     std::vector<offload::BlockDesc> experts;
     for (int64_t e = 0; e < hp.n_expert; ++e) {

@@ -26,6 +26,10 @@ struct WeightBlocks {
   std::vector<std::vector<offload::BlockDesc>> experts;  // [n_layer][n_expert]
   offload::BlockDesc output;
   std::vector<offload::BlockDesc> embedding;  // [ceil(n_vocab / rows_per_embedding_block)]
+  // MoE: each layer's router input norm and router matrix again, as a small
+  // block of their own, so that route prediction can read a future layer's
+  // router without its whole dense block.
+  std::vector<offload::BlockDesc> routers;  // [n_layer] (empty for dense models)
   int64_t rows_per_embedding_block = 1;
 };
 

@@ -80,6 +80,10 @@ absl::StatusOr<std::unique_ptr<WeightStore>> WeightStore::Create(
     store->embedding_keys_.push_back(key);
   }
   store->rows_per_embedding_block_ = blocks.rows_per_embedding_block;
+  for (const offload::BlockDesc& d : blocks.routers) {
+    STRATA_ASSIGN_OR_RETURN(offload::BlockKey key, store->dense_->Register(d));
+    store->router_keys_.push_back(key);
+  }
   return store;
 }
 
@@ -136,6 +140,52 @@ absl::StatusOr<PinnedOutput> WeightStore::PinOutput() {
   return out;
 }
 
+absl::StatusOr<PinnedRouter> WeightStore::PinRouter(int64_t il) {
+  PinnedRouter router;
+  STRATA_ASSIGN_OR_RETURN(router.block, dense_->Pin(router_keys_[il]));
+  router.norm = router.block.Resolve(w_.layers[il].ffn_norm);
+  router.gate_inp = router.block.Resolve(w_.layers[il].ffn_gate_inp);
+  return router;
+}
+
+void WeightStore::RequestExperts(int64_t il, absl::Span<const int32_t> experts) {
+  std::vector<offload::BlockKey> keys;
+  for (int32_t e : experts) keys.push_back(expert_keys_[il][e]);
+  experts_->Request(keys);
+}
+
+bool WeightStore::IsExpertResident(int64_t il, int32_t expert) const {
+  return experts_->IsResident(expert_keys_[il][expert]);
+}
+
+bool WeightStore::IsRouterResident(int64_t il) const {
+  return !router_keys_.empty() && dense_->IsResident(router_keys_[il]);
+}
+
+void WeightStore::PrefetchExperts(int64_t il, absl::Span<const int32_t> experts, int64_t step) {
+  std::vector<offload::BlockKey> keys;
+  for (int32_t e : experts) keys.push_back(expert_keys_[il][e]);
+  experts_->Prefetch(keys, step);
+}
+
+void WeightStore::PrefetchLayer(int64_t il, int64_t step) {
+  dense_->Prefetch(absl::MakeConstSpan(&dense_keys_[il], 1), step);
+}
+
+void WeightStore::PrefetchRouter(int64_t il, int64_t step) {
+  if (!router_keys_.empty()) dense_->Prefetch(absl::MakeConstSpan(&router_keys_[il], 1), step);
+}
+
+void WeightStore::CancelPrefetchesBefore(int64_t step) {
+  dense_->CancelPrefetchesBefore(step);
+  if (experts_) experts_->CancelPrefetchesBefore(step);
+}
+
+void WeightStore::SetObserver(offload::IoObserver* observer) {
+  dense_->SetObserver(observer);
+  if (experts_) experts_->SetObserver(observer);
+}
+
 absl::Status WeightStore::EmbedTokens(absl::Span<const int32_t> tokens, float* out) {
   const TensorView& embd = w_.token_embd;
   const cpu::QuantKernels& kernels = *cpu::FindReferenceKernels(embd.type);
@@ -162,6 +212,10 @@ offload::TierStats WeightStore::stats() const {
   if (experts_ != nullptr) {
     const offload::TierStats e = experts_->stats();
     for (int c = 0; c < offload::kBlockClassCount; ++c) total.by_class[c].Add(e.by_class[c]);
+    total.prefetch.Add(e.prefetch);
+    total.expert_by_layer = e.expert_by_layer;
+    total.io_busy_seconds += e.io_busy_seconds;
+    total.io_idle_seconds += e.io_idle_seconds;
     total.cache_capacity_bytes += e.cache_capacity_bytes;
     total.resident_bytes += e.resident_bytes;
     // Each cache's peak is bounded by its arena; their sum bounds the total.

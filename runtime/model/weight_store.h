@@ -58,6 +58,13 @@ struct PinnedExpert {
   TensorView down;  // [n_ff_exp, n_embd]
 };
 
+// A layer's router input norm and router matrix, pinned while this lives.
+struct PinnedRouter {
+  offload::PinnedBlock block;
+  TensorView norm;      // [n_embd] F32
+  TensorView gate_inp;  // [n_embd, n_expert]
+};
+
 struct PinnedOutput {
   offload::PinnedBlock block;
   TensorView output;       // [n_embd, n_vocab]
@@ -77,6 +84,22 @@ class WeightStore {
   absl::StatusOr<std::vector<PinnedExpert>> PinExperts(int64_t il,
                                                        absl::Span<const int32_t> experts);
   absl::StatusOr<PinnedOutput> PinOutput();
+  absl::StatusOr<PinnedRouter> PinRouter(int64_t il);
+
+  // Asynchronous reads (they return at once; a later Pin waits only for what
+  // has not landed yet). Request: demand reads for experts about to be used.
+  void RequestExperts(int64_t il, absl::Span<const int32_t> experts);
+  bool IsExpertResident(int64_t il, int32_t expert) const;
+  bool IsRouterResident(int64_t il) const;
+  // Prefetch: speculative reads, dropped by CancelPrefetchesBefore(step) when
+  // `step` (a monotone position in the token × layer sequence) has passed.
+  void PrefetchExperts(int64_t il, absl::Span<const int32_t> experts, int64_t step);
+  void PrefetchLayer(int64_t il, int64_t step);
+  void PrefetchRouter(int64_t il, int64_t step);
+  void CancelPrefetchesBefore(int64_t step);
+  void SetObserver(offload::IoObserver* observer);
+  // Bytes of one expert slot (0 for dense models).
+  uint64_t expert_slot_bytes() const { return experts_ ? experts_->ResidentBytes(0) : 0; }
   // out[t] = token_embd row tokens[t] as floats ([n, n_embd]), pinning each
   // embedding block in turn.
   absl::Status EmbedTokens(absl::Span<const int32_t> tokens, float* out);
@@ -96,6 +119,7 @@ class WeightStore {
   std::vector<std::vector<offload::BlockKey>> expert_keys_;  // [n_layer][n_expert]
   offload::BlockKey output_key_ = 0;
   std::vector<offload::BlockKey> embedding_keys_;
+  std::vector<offload::BlockKey> router_keys_;  // [n_layer] for MoE
   int64_t rows_per_embedding_block_ = 1;
 };
 

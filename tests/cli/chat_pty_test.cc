@@ -189,7 +189,7 @@ TEST_F(ChatPtyTest, TwoTurnsStatsSaveLoadAndCtrlD) {
   const std::string saved = cache_ + "/conversation.chat";
   std::string after_save;
   {
-    PtyChat chat(Args(), cache_);
+    PtyChat chat(Args({"--predictor", "gate"}), cache_);
     ASSERT_TRUE(chat.started());
     ASSERT_TRUE(chat.Expect("> ")) << chat.screen();
     chat.Type("Hello there");
@@ -209,7 +209,7 @@ TEST_F(ChatPtyTest, TwoTurnsStatsSaveLoadAndCtrlD) {
     EXPECT_LT(new2, reused2) << chat.screen();
 
     chat.Type("/stats");
-    ASSERT_TRUE(chat.Expect("predictor: recall n/a")) << chat.screen();
+    ASSERT_TRUE(chat.Expect("predictor: gate, recall ")) << chat.screen();
     for (const char* needle : {"context:", "dense", "expert", "kv ", "KV cache:", "hit%"}) {
       EXPECT_TRUE(absl::StrContains(chat.screen(), needle)) << needle << "\n" << chat.screen();
     }

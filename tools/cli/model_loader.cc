@@ -23,6 +23,14 @@ void RegisterTieringFlags(FlagParser& p, TieringFlags* f) {
   p.String({"--kv-spill-dir"}, "DIR", &f->kv_spill_dir,
            "directory of the (unnamed) KV spill file (default: the cache folder)");
   p.Int({"--kv-block-tokens"}, "N", &f->kv_block_tokens, "positions per KV block (default 32)");
+  p.String({"--predictor"}, "NAME", &f->predictor,
+           "expert prefetch: off, gate, temporal, popularity, combined (default off)");
+  p.String({"--popularity-profile"}, "FILE", &f->popularity_profile,
+           "expert popularity written by strata profile (for popularity/combined)");
+  p.Int({"--prefetch-lookahead"}, "N", &f->prefetch_lookahead,
+        "layers ahead to predict, 1 or 2 (default 1)");
+  p.Int({"--prefetch-margin"}, "N", &f->prefetch_margin,
+        "experts prefetched beyond those routed per token (default 2)");
 }
 
 absl::Status ApplyKvFlags(const TieringFlags& tiering, ContextOptions* context) {
@@ -55,6 +63,12 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const ContextOpti
   if (tiering.ram_budget == 0 || tiering.ram_budget < -1) {
     return absl::InvalidArgumentError("--ram-budget must be a positive size such as 512M or 4G");
   }
+  if (tiering.prefetch_lookahead < 1 || tiering.prefetch_lookahead > 2) {
+    return absl::InvalidArgumentError("--prefetch-lookahead must be 1 or 2");
+  }
+  if (tiering.prefetch_margin < 0 || tiering.prefetch_margin > 1024) {
+    return absl::InvalidArgumentError("--prefetch-margin must be in [0, 1024]");
+  }
   if (!offload::MakeEvictionPolicy(tiering.cache_policy).ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown --cache-policy '", tiering.cache_policy,
@@ -68,6 +82,17 @@ absl::StatusOr<LoadedModel> LoadModel(const std::string& path, const ContextOpti
   WeightStoreOptions options = WeightStoreOptionsFor(loaded.plan);
   options.cache_policy = tiering.cache_policy;
   STRATA_RETURN_IF_ERROR(loaded.model->AttachWeights(options));
+  if (!tiering.popularity_profile.empty()) {
+    STRATA_ASSIGN_OR_RETURN(moe::PopularityProfile profile,
+                            moe::PopularityProfile::Load(tiering.popularity_profile));
+    loaded.popularity = std::make_unique<moe::PopularityProfile>(std::move(profile));
+  }
+  PrefetchOptions prefetch;
+  prefetch.predictor = tiering.predictor;
+  prefetch.lookahead = static_cast<int>(tiering.prefetch_lookahead);
+  prefetch.margin = static_cast<int>(tiering.prefetch_margin);
+  prefetch.popularity = loaded.popularity.get();
+  STRATA_ASSIGN_OR_RETURN(loaded.prefetcher, ExpertPrefetcher::Create(*loaded.model, prefetch));
   return loaded;
 }
 

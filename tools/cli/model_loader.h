@@ -12,6 +12,7 @@
 #include "runtime/inference_context.h"
 #include "runtime/memory_plan.h"
 #include "runtime/model/model.h"
+#include "runtime/prefetch/expert_prefetcher.h"
 #include "tools/cli/flag_parser.h"
 
 namespace strata::cli {
@@ -23,10 +24,15 @@ struct TieringFlags {
   std::string kv_spill_type = "f32";
   std::string kv_spill_dir;  // "": CacheDir().
   int64_t kv_block_tokens = 32;
+  std::string predictor = "off";
+  std::string popularity_profile;  // --popularity-profile FILE
+  int64_t prefetch_lookahead = 1;
+  int64_t prefetch_margin = 2;
 };
 
 // --ram-budget, --cache-policy, --kv-budget, --kv-spill-type, --kv-spill-dir,
-// --kv-block-tokens.
+// --kv-block-tokens, --predictor, --popularity-profile, --prefetch-lookahead
+// and --prefetch-margin.
 void RegisterTieringFlags(FlagParser& parser, TieringFlags* flags);
 
 // Validates the KV flags and sets `context->kv` from them.
@@ -35,6 +41,8 @@ absl::Status ApplyKvFlags(const TieringFlags& tiering, ContextOptions* context);
 struct LoadedModel {
   std::unique_ptr<Model> model;
   MemoryPlan plan;
+  std::unique_ptr<moe::PopularityProfile> popularity;
+  std::unique_ptr<ExpertPrefetcher> prefetcher;  // Null with --predictor off.
 };
 
 // `context` must already hold the KV options (ApplyKvFlags): the plan counts

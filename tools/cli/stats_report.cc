@@ -21,6 +21,7 @@ nlohmann::json ClassJson(const offload::ClassCounters& c) {
           {"hit_pct", 100.0 * c.hit_rate()},
           {"bytes_read", c.bytes_read},
           {"read_seconds", c.read_seconds},
+          {"stall_seconds", c.stall_seconds},
           {"evictions", c.evictions},
           {"evicted_bytes", c.evicted_bytes}};
 }
@@ -97,6 +98,19 @@ std::string FormatStats(const StatsSnapshot& s) {
   absl::StrAppendFormat(&out, "NVMe tier: %s, %u requests, %.1f MiB read in %.3f s (%.2f GB/s)\n",
                         s.io_mode, s.tiers.read_requests, MiB(t.bytes_read), t.read_seconds,
                         Gbps(t.bytes_read, t.read_seconds));
+  const offload::PrefetchCounters& pf = s.tiers.prefetch;
+  absl::StrAppendFormat(&out,
+                        "prefetch:  %u requested, %u read (%.1f MiB), %u used, %u wasted, "
+                        "%u cancelled, %u late; stalls %.3f s; I/O threads idle %.1f s\n",
+                        pf.requested, pf.completed, MiB(pf.bytes), pf.used, pf.wasted, pf.cancelled,
+                        pf.late, t.stall_seconds, s.tiers.io_idle_seconds);
+  if (s.prefetcher != nullptr) {
+    const moe::LayerPredictionStats p = s.prefetcher->prediction_stats().total();
+    absl::StrAppendFormat(&out,
+                          "predictor: %s, recall %.1f%%, precision %.1f%% over %u predictions\n",
+                          std::string(s.prefetcher->predictor_name()), 100.0 * p.recall(),
+                          100.0 * p.precision(), p.predictions);
+  }
   if (s.after_prompt.has_value() && s.decoded_tokens > 0) {
     const DecodeCounters d = Decode(s);
     absl::StrAppendFormat(&out,
@@ -153,6 +167,33 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
                    {"read_seconds", d.all.read_seconds},
                    {"bytes_read_per_token", d.all.bytes_read / s.decoded_tokens},
                    {"read_gbps", Gbps(d.all.bytes_read, d.all.read_seconds)}};
+  }
+  const offload::PrefetchCounters& pf = s.tiers.prefetch;
+  j["prefetch"] = {{"requested", pf.requested},
+                   {"completed", pf.completed},
+                   {"bytes", pf.bytes},
+                   {"used", pf.used},
+                   {"used_bytes", pf.used_bytes},
+                   {"wasted", pf.wasted},
+                   {"wasted_bytes", pf.wasted_bytes},
+                   {"cancelled", pf.cancelled},
+                   {"late", pf.late}};
+  j["stall_seconds"] = t.stall_seconds;
+  j["io_busy_seconds"] = s.tiers.io_busy_seconds;
+  j["io_idle_seconds"] = s.tiers.io_idle_seconds;
+  if (s.prefetcher != nullptr) {
+    const moe::PredictionStats& ps = s.prefetcher->prediction_stats();
+    nlohmann::json layers = nlohmann::json::array();
+    for (const moe::LayerPredictionStats& l : ps.layers()) {
+      layers.push_back(
+          {{"recall", l.recall()}, {"precision", l.precision()}, {"predictions", l.predictions}});
+    }
+    const moe::LayerPredictionStats total = ps.total();
+    j["predictor"] = {{"name", std::string(s.prefetcher->predictor_name())},
+                      {"recall", total.recall()},
+                      {"precision", total.precision()},
+                      {"predictions", total.predictions},
+                      {"per_layer", layers}};
   }
   j["vm_hwm_bytes"] = s.process.hwm_bytes;
   j["vm_rss_bytes"] = s.process.rss_bytes;

@@ -14,6 +14,7 @@
 #include "offload/tier_stats.h"
 #include "runtime/kv_cache.h"
 #include "runtime/memory_plan.h"
+#include "runtime/prefetch/expert_prefetcher.h"
 
 namespace strata::cli {
 
@@ -27,6 +28,7 @@ struct StatsSnapshot {
   int64_t decoded_tokens = 0;
   // The context's paged KV cache (its class counters and blocks per tier).
   std::optional<KvCacheStats> kv;
+  const ExpertPrefetcher* prefetcher = nullptr;  // For predictor accuracy.
 };
 
 // One line: the KV cache's positions, blocks in RAM and on disk, spill I/O.

@@ -72,10 +72,7 @@ int Bench(int argc, char** argv) {
   parser.Int({"-r", "--repetitions"}, "N", &reps, "repetitions of each test (default 5)");
   parser.Int({"-t", "--threads"}, "N", &threads, "threads (default: all CPUs)");
   parser.Int({"-b", "--batch-size"}, "N", &batch, "prefill batch size (default 512)");
-  parser.Size({"--ram-budget"}, "SIZE", &tiering.ram_budget,
-              "hard RAM limit, e.g. 4G (default: 80% of available)");
-  parser.String({"--cache-policy"}, "NAME", &tiering.cache_policy,
-                "eviction policy of the RAM tier (default lru)");
+  RegisterTieringFlags(parser, &tiering);
   parser.Bool({"--json"}, &json, "print one JSON object");
   if (auto exit_code = parser.ParseOrExit(
           argc, argv, "strata bench [-m MODEL] [-p N] [-n N] [-r N] [-t N] [--json]")) {
@@ -96,11 +93,16 @@ int Bench(int argc, char** argv) {
   options.n_ctx = std::max<int64_t>(n_prompt, n_gen) + 1;
   options.n_batch = batch;
   options.n_threads = static_cast<int>(threads);
+  if (absl::Status s = ApplyKvFlags(tiering, &options); !s.ok()) {
+    ReportError("bench", s);
+    return 2;
+  }
   auto loaded = LoadModel(model_path, options, tiering);
   if (!loaded.ok()) return ReportError("bench", loaded.status());
   const std::unique_ptr<Model>& model = loaded->model;
   const HParams& hp = model->hparams();
   auto ctx = InferenceContext::Create(*model, options);
+  if (ctx.ok()) (*ctx)->set_hooks(loaded->prefetcher.get());
   if (!ctx.ok()) return ReportError("bench", ctx.status());
 
   std::mt19937 rng(1234);
@@ -143,7 +145,8 @@ int Bench(int argc, char** argv) {
     }
     out["results"] = tests;
     out["stats"] = StatsJson({loaded->plan, model->store().stats(),
-                              std::string(model->store().io_mode()), offload::ReadProcessMemory()});
+                              std::string(model->store().io_mode()), offload::ReadProcessMemory(),
+                              std::nullopt, 0, std::nullopt, loaded->prefetcher.get()});
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }

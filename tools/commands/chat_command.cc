@@ -136,13 +136,16 @@ void PrintStats(chat::ChatSession& session, const LoadedModel& loaded) {
                             offload::ReadProcessMemory(),
                             std::nullopt,
                             0,
-                            ctx.kv_stats()};
+                            ctx.kv_stats(),
+                            loaded.prefetcher.get()};
   std::printf("context:   %lld of %lld tokens, %zu messages, template %s\n",
               static_cast<long long>(ctx.n_past()), static_cast<long long>(ctx.n_ctx()),
               session.messages().size(),
               std::string(chat::ChatTemplateName(session.chat_template())).c_str());
   std::printf("%s", FormatStats(stats).c_str());
-  std::printf("predictor: recall n/a (no route predictor in this session)\n");
+  if (loaded.prefetcher == nullptr) {
+    std::printf("predictor: off (--predictor gate|temporal|popularity|combined prefetches experts)\n");
+  }
   std::printf("sampling:  %s\n", chat::DescribeSampling(session.sampling()).c_str());
 }
 
@@ -238,6 +241,7 @@ int Chat(int argc, char** argv) {
   if (!chat_template.ok()) return ReportError("chat", chat_template.status());
   auto context = InferenceContext::Create(*loaded->model, ctx_options);
   if (!context.ok()) return ReportError("chat", context.status());
+  (*context)->set_hooks(loaded->prefetcher.get());
   chat::SessionOptions options;
   options.chat_template = *chat_template;
   options.system_prompt = flags.system;

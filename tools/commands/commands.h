@@ -11,6 +11,7 @@ int ChatCommand(int argc, char** argv);
 int InspectCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
 int MakeModelCommand(int argc, char** argv);
+int ProfileCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 
 }  // namespace strata::cli

@@ -127,6 +127,7 @@ int Run(int argc, char** argv) {
   const std::unique_ptr<Model>& model = loaded->model;
   const Tokenizer& tokenizer = model->tokenizer();
   auto context = InferenceContext::Create(*model, ctx_options);
+  if (context.ok()) (*context)->set_hooks(loaded->prefetcher.get());
   if (!context.ok()) return ReportError("run", context.status());
 
   auto sampling_params = ToSamplingParams(flags.sampling, (*context)->n_ctx());
@@ -189,7 +190,8 @@ int Run(int argc, char** argv) {
                             offload::ReadProcessMemory(),
                             after_prompt,
                             result->n_decoded,
-                            (*context)->kv_stats()};
+                            (*context)->kv_stats(),
+                            loaded->prefetcher.get()};
   if (flags.json) {
     nlohmann::json out;
     out["stats"] = StatsJson(stats);
