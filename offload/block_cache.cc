@@ -13,7 +13,7 @@ using Clock = std::chrono::steady_clock;
 
 // Blocks per batch of prefetch reads: enough to keep the device's queue
 // busy, few enough that a demand read arriving meanwhile waits little.
-constexpr size_t kPrefetchBatch = 8;
+constexpr size_t kPrefetchBatch = 2;
 // Demand reads submitted together at most.
 constexpr size_t kDemandBatch = 64;
 
@@ -195,6 +195,15 @@ void BlockCache::CancelPrefetchesBefore(int64_t tag) {
     }
   }
   prefetch_queue_.swap(kept);
+  // Landed in time but not used by the step they were for: the guess was
+  // wrong, so these go before any block the policy ranks.
+  kept.clear();
+  for (BlockKey key : landed_prefetches_) {
+    const Entry& e = entries_[key];
+    if (e.state != State::kResident || !e.prefetch_unused) continue;  // Used or gone.
+    (e.prefetch_tag < tag ? expired_prefetches_ : kept).push_back(key);
+  }
+  landed_prefetches_.swap(kept);
 }
 
 void BlockCache::Evict(BlockKey key) {
@@ -217,6 +226,13 @@ absl::StatusOr<uint64_t> BlockCache::Allocate(BlockKey key) {
   const Entry& e = entries_[key];
   for (;;) {
     if (std::optional<uint64_t> offset = arena_->Allocate(e.arena_bytes)) return *offset;
+    if (!expired_prefetches_.empty()) {
+      const BlockKey expired = expired_prefetches_.front();
+      expired_prefetches_.pop_front();
+      const Entry& x = entries_[expired];
+      if (x.state == State::kResident && x.prefetch_unused && x.pins == 0) Evict(expired);
+      continue;
+    }
     const std::optional<BlockKey> victim = policy_->PickVictim([&](BlockKey candidate) {
       const Entry& c = entries_[candidate];
       return c.state == State::kResident && c.pins == 0;
@@ -323,6 +339,7 @@ void BlockCache::IoLoop() {
       }
       stats_.resident_bytes += e.arena_bytes;
       if (prefetched) {
+        landed_prefetches_.push_back(key);
         ++stats_.prefetch.completed;
         stats_.prefetch.bytes += e.arena_bytes;
       }

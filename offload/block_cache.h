@@ -7,7 +7,9 @@
 // overlap: Request() queues demand reads without waiting, Prefetch() queues
 // speculative ones, and Pin waits only for the blocks it needs. Demand reads
 // always go before queued prefetches; prefetches for work that has already
-// run are dropped with CancelPrefetchesBefore(). A block's memory is taken
+// run are dropped with CancelPrefetchesBefore(), and those that landed but
+// were never used are evicted before anything the policy would choose (so a
+// wrong guess costs one read, not a hot block). A block's memory is taken
 // from the arena when its read is submitted, evicting unpinned blocks in the
 // eviction policy's order; prefetched blocks enter the policy flagged as such.
 // Ranges are rounded out to the reader's alignment (GGUF tensors are only
@@ -100,7 +102,8 @@ class BlockCache {
   // be read when no demand read is waiting. `tag` orders them (lower first)
   // and lets CancelPrefetchesBefore() drop them (e.g. the target layer).
   void Prefetch(absl::Span<const BlockKey> keys, int64_t tag);
-  // Drops queued, not yet submitted prefetches with tag < `tag`.
+  // Drops queued, not yet submitted prefetches with tag < `tag`, and marks
+  // resident, still unused ones with tag < `tag` as the next to evict.
   void CancelPrefetchesBefore(int64_t tag);
   bool IsResident(BlockKey key) const;
   // Optional; must outlive the cache (or be reset to nullptr first).
@@ -153,6 +156,10 @@ class BlockCache {
   std::vector<Entry> entries_;
   std::deque<BlockKey> demand_queue_ ABSL_GUARDED_BY(mutex_);
   std::deque<BlockKey> prefetch_queue_ ABSL_GUARDED_BY(mutex_);
+  // Prefetched blocks that landed, oldest first (some used or gone since),
+  // and those whose step passed unused: evicted first.
+  std::deque<BlockKey> landed_prefetches_ ABSL_GUARDED_BY(mutex_);
+  std::deque<BlockKey> expired_prefetches_ ABSL_GUARDED_BY(mutex_);
   TierStats stats_ ABSL_GUARDED_BY(mutex_);
   IoObserver* observer_ ABSL_GUARDED_BY(mutex_) = nullptr;
   bool stop_ ABSL_GUARDED_BY(mutex_) = false;

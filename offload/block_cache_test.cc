@@ -337,5 +337,46 @@ TEST_F(BlockCachePrefetchTest, UnusedPrefetchesEvictedAreCountedAsWasted) {
   EXPECT_EQ(s.prefetch.used, 0u);
 }
 
+TEST_F(BlockCachePrefetchTest, ExpiredUnusedPrefetchIsEvictedBeforeThePolicysVictim) {
+  auto probe = MakeGatedCache(1 << 20);
+  const uint64_t bytes = probe->ResidentBytes(*probe->Register(Single(1)));
+  gate_->Open();
+  auto cache = MakeGatedCache(2 * bytes);
+  gate_->Open();
+  const BlockKey hot = *cache->Register(Single(1));
+  const BlockKey guess = *cache->Register(Single(2));
+  const BlockKey needed = *cache->Register(Single(3));
+  { ASSERT_TRUE(cache->Pin(hot).ok()); }  // Least recently used from here on.
+  cache->Prefetch({guess}, /*tag=*/4);
+  while (!cache->IsResident(guess)) std::this_thread::yield();
+  // Step 4 ran without pinning the guess: LRU alone would now evict `hot`.
+  cache->CancelPrefetchesBefore(5);
+  { ASSERT_TRUE(cache->Pin(needed).ok()); }
+  EXPECT_TRUE(cache->IsResident(hot));
+  EXPECT_FALSE(cache->IsResident(guess));
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.prefetch.wasted, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).evictions, 1u);
+}
+
+TEST_F(BlockCachePrefetchTest, PrefetchForALaterStepIsNotEvictedEarly) {
+  auto probe = MakeGatedCache(1 << 20);
+  const uint64_t bytes = probe->ResidentBytes(*probe->Register(Single(1)));
+  gate_->Open();
+  auto cache = MakeGatedCache(2 * bytes);
+  gate_->Open();
+  const BlockKey old = *cache->Register(Single(1));
+  const BlockKey ahead = *cache->Register(Single(2));
+  const BlockKey needed = *cache->Register(Single(3));
+  { ASSERT_TRUE(cache->Pin(old).ok()); }
+  cache->Prefetch({ahead}, /*tag=*/9);
+  while (!cache->IsResident(ahead)) std::this_thread::yield();
+  cache->CancelPrefetchesBefore(5);  // Step 9 has not run: `ahead` keeps its place.
+  { ASSERT_TRUE(cache->Pin(needed).ok()); }
+  EXPECT_FALSE(cache->IsResident(old));
+  EXPECT_TRUE(cache->IsResident(ahead));
+  EXPECT_EQ(cache->stats().prefetch.wasted, 0u);
+}
+
 }  // namespace
 }  // namespace strata::offload

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -84,12 +85,16 @@ absl::Status TraceReplay::CheckPolicy(absl::string_view policy) {
                                                  kBelady, ", layer-<any of these>)"));
 }
 
-absl::StatusOr<ReplayStats> TraceReplay::Run(absl::string_view policy, int64_t budget_bytes) const {
+absl::StatusOr<ReplayStats> TraceReplay::Run(absl::string_view policy, int64_t budget_bytes,
+                                             ReplayPrefetcher* prefetcher) const {
   STRATA_RETURN_IF_ERROR(CheckPolicy(policy));
   if (budget_bytes < 0) return absl::InvalidArgumentError("the budget must not be negative");
   const bool per_layer = absl::StartsWith(policy, kLayerPrefix);
   const absl::string_view base = per_layer ? policy.substr(kLayerPrefix.size()) : policy;
   const bool belady = base == kBelady;
+  if (belady && prefetcher != nullptr) {
+    return absl::InvalidArgumentError("belady is the offline optimum: replay it without prefetch");
+  }
 
   std::vector<Partition> partitions(per_layer ? std::max<int32_t>(n_layer_, 1) : 1);
   for (Partition& p : partitions) {
@@ -102,13 +107,30 @@ absl::StatusOr<ReplayStats> TraceReplay::Run(absl::string_view policy, int64_t b
   stats.policy = std::string(policy);
   stats.budget_bytes = budget_bytes;
   int64_t total_used = 0;
+  std::vector<BlockKey> speculative;
+  absl::flat_hash_set<BlockKey> prefetched;  // Read for the current batch.
   for (int64_t b = 0; b < static_cast<int64_t>(batches_.size()); ++b) {
     const AccessBatch& batch = batches_[b];
     Partition& p = partitions[per_layer ? batch.layer : 0];
     const int64_t bytes = expert_bytes_[batch.layer];
+    prefetched.clear();
+    if (prefetcher != nullptr) {
+      speculative.clear();
+      prefetcher->Before(batch, &speculative);
+      for (BlockKey key : speculative) {
+        if (KeyLayer(key) != batch.layer || !p.resident.try_emplace(key, b).second) continue;
+        prefetched.insert(key);
+        p.used += bytes;
+        total_used += bytes;
+        ++stats.prefetch_reads;
+        stats.prefetch_bytes += bytes;
+        p.policy->OnInsert(key, bytes, /*prefetched=*/true);
+      }
+    }
     for (size_t j = 0; j < batch.keys.size(); ++j) {
       const BlockKey key = batch.keys[j];
       auto [it, inserted] = p.resident.try_emplace(key, b);
+      if (!inserted && prefetched.contains(key)) ++stats.prefetch_used;
       if (inserted) {
         p.used += bytes;
         total_used += bytes;
@@ -148,6 +170,7 @@ absl::StatusOr<ReplayStats> TraceReplay::Run(absl::string_view policy, int64_t b
       ++stats.evictions;
     }
     stats.peak_bytes = std::max(stats.peak_bytes, total_used);
+    if (prefetcher != nullptr) prefetcher->After(batch);
   }
   return stats;
 }

@@ -23,6 +23,12 @@
 // The published `lfu` column is our `lfu` (counts kept across evictions, ties
 // by recency, no aging); see lfu_policy.h.
 //
+// With a ReplayPrefetcher, the keys it names before each batch are read
+// first (inserted flagged as prefetched, counted apart from the lookups, not
+// evictable by that batch): what a route predictor would have saved, assuming
+// each prefetch lands before its batch runs (an upper bound on the live
+// pipeline, where reads can be late).
+//
 // A TraceReplay is immutable after construction; Run() is const and may be
 // called from several threads at once.
 #ifndef STRATA_OFFLOAD_REPLAY_TRACE_REPLAY_H_
@@ -49,6 +55,9 @@ struct ReplayStats {
   int64_t read_bytes = 0;  // Bytes of every miss (what NVMe would serve).
   int64_t evictions = 0;
   int64_t peak_bytes = 0;  // Most bytes resident after any batch's evictions.
+  int64_t prefetch_reads = 0;  // Keys a ReplayPrefetcher brought in.
+  int64_t prefetch_bytes = 0;
+  int64_t prefetch_used = 0;  // Of those, looked up by the batch they were read for.
 
   double hit_pct() const { return Pct(hits, lookups); }
   double decode_hit_pct() const { return Pct(decode_hits, decode_lookups); }
@@ -57,13 +66,27 @@ struct ReplayStats {
   static double Pct(int64_t n, int64_t d) { return d == 0 ? 0.0 : 100.0 * n / d; }
 };
 
+// Speculative reads for a replay: a route predictor stepping through the
+// trace (moe/trace_prefetcher.h). Stateful: one per Run.
+class ReplayPrefetcher {
+ public:
+  virtual ~ReplayPrefetcher() = default;
+  // The keys (of batch.layer) to read before `batch` runs.
+  virtual void Before(const AccessBatch& batch, std::vector<BlockKey>* keys) = 0;
+  // `batch` ran: the experts it really used.
+  virtual void After(const AccessBatch& batch) = 0;
+};
+
 class TraceReplay {
  public:
   explicit TraceReplay(const RoutingTrace& trace);
 
-  // Replays the whole trace with a fresh cache of `budget_bytes`.
-  // InvalidArgument for an unknown policy or a negative budget.
-  absl::StatusOr<ReplayStats> Run(absl::string_view policy, int64_t budget_bytes) const;
+  // Replays the whole trace with a fresh cache of `budget_bytes`, prefetching
+  // what `prefetcher` (optional, not owned) names. InvalidArgument for an
+  // unknown policy, a negative budget, or belady with a prefetcher (its
+  // oracle scores only looked-up keys).
+  absl::StatusOr<ReplayStats> Run(absl::string_view policy, int64_t budget_bytes,
+                                  ReplayPrefetcher* prefetcher = nullptr) const;
 
   // What `strata replay --policy all` runs, in report order: every live
   // policy except "score" (a trace carries no predictor hints, so it would

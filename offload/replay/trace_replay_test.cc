@@ -162,5 +162,47 @@ TEST(TraceReplayTest, NoPolicyBeatsBelady) {
   }
 }
 
+// Names a fixed set of keys before every batch, and records what it was told.
+class FixedPrefetcher : public ReplayPrefetcher {
+ public:
+  explicit FixedPrefetcher(std::vector<std::vector<int>> per_batch) : per_batch_(per_batch) {}
+  void Before(const AccessBatch& batch, std::vector<BlockKey>* keys) override {
+    for (int e : per_batch_[calls_ % per_batch_.size()]) keys->push_back(ExpertKey(batch.layer, e));
+  }
+  void After(const AccessBatch& batch) override { ++calls_; }
+  size_t calls_ = 0;
+
+ private:
+  std::vector<std::vector<int>> per_batch_;
+};
+
+// Budget 3; tokens use {1,2} {3} {1} {4} {2} {1}; before each token the
+// prefetcher reads exactly that token's experts (a perfect predictor).
+//  b0: 1,2 prefetched, both used.  b1: 3 prefetched (evicts nothing: 3 fit).
+//  b2: 1 resident.  b3: 4 prefetched; after b3 evict lru (2).  b4: 2
+//  prefetched, evicts 3 after.  b5: 1 resident.
+TEST(TraceReplayTest, PrefetchedKeysTurnMissesIntoHitsAndAreCountedApart) {
+  const TraceReplay replay(DecodeTrace({{1, 2}, {3}, {1}, {4}, {2}, {1}}));
+  FixedPrefetcher perfect({{1, 2}, {3}, {1}, {4}, {2}, {1}});
+  auto stats = replay.Run("lru", 3, &perfect);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(perfect.calls_, 6u);
+  EXPECT_EQ(stats->hits, 7);  // Every lookup: prefetched or already resident.
+  EXPECT_EQ(stats->read_bytes, 0);
+  EXPECT_EQ(stats->prefetch_reads, 5);
+  EXPECT_EQ(stats->prefetch_bytes, 5);
+  EXPECT_EQ(stats->prefetch_used, 5);
+  EXPECT_EQ(stats->peak_bytes, 3);
+  // A useless prefetcher costs reads and can only push useful keys out.
+  FixedPrefetcher wrong({{7, 8}});
+  auto worse = replay.Run("lru", 3, &wrong);
+  ASSERT_TRUE(worse.ok());
+  EXPECT_EQ(worse->prefetch_used, 0);
+  EXPECT_GT(worse->prefetch_reads, 0);
+  EXPECT_LE(worse->hits, Replay(replay, "lru", 3).hits);
+  // Belady's oracle does not score prefetched keys.
+  EXPECT_FALSE(replay.Run("belady", 3, &perfect).ok());
+}
+
 }  // namespace
 }  // namespace strata::offload

@@ -368,6 +368,10 @@ TEST_F(CliTest, RunsUnderARamBudgetSmallerThanTheModel) {
   EXPECT_LE(s["vm_hwm_bytes"].get<double>(), 1.05 * budget);
   EXPECT_EQ(s["decode"]["tokens"].get<int64_t>(), 15);  // 16 sampled, the last not evaluated.
   EXPECT_GT(s["decode"]["bytes_read_per_token"].get<int64_t>(), 0);
+  // Decode's I/O stalls are part of its wall time.
+  EXPECT_GE(s["decode"]["stall_seconds"].get<double>(), 0.0);
+  EXPECT_LE(s["decode"]["stall_seconds"].get<double>(), s["decode"]["seconds"].get<double>());
+  EXPECT_GT(s["decode"]["seconds"].get<double>(), 0.0);
   // --stats prints the table.
   tiered.pop_back();  // "s3fifo"
   tiered.pop_back();  // "--cache-policy"
@@ -379,6 +383,7 @@ TEST_F(CliTest, RunsUnderARamBudgetSmallerThanTheModel) {
   EXPECT_TRUE(absl::StrContains(t.err, "RAM tier: budget 56.0 MiB")) << t.err;
   EXPECT_TRUE(absl::StrContains(t.err, "NVMe tier:")) << t.err;
   EXPECT_TRUE(absl::StrContains(t.err, "decode:    15 tokens")) << t.err;
+  EXPECT_TRUE(absl::StrContains(t.err, "stalled on I/O ")) << t.err;
 }
 
 TEST_F(CliTest, BadBudgetsAndPolicies) {

@@ -102,6 +102,29 @@ TEST(ReplayCliTest, HelpAndUsageMentionReplay) {
   EXPECT_TRUE(absl::StrContains(help.out, "--budget")) << help.out;
 }
 
+TEST(ReplayCliTest, PredictorReplayOnTheRecordedTrace) {
+  const std::string trace = TracesDir() + "/qwen3-30b-a3b.route.csv";
+  STRATA_REQUIRE_PATH(trace);
+  const CommandResult r = Strata({"replay", trace, "--budget", "1000M", "--policy", "lru",
+                                  "--predictor", "temporal", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  // The previous token's experts predict 38% of the next token's (the trace's README).
+  EXPECT_NEAR(j["predictor"]["recall"].get<double>(), 0.38, 0.01);
+  EXPECT_EQ(j["predictor"]["per_layer"].size(), 48u);
+  const auto& with = j["prefetch"]["lru+temporal"];
+  EXPECT_GT(with["prefetch_bytes"].get<int64_t>(), 0);
+  EXPECT_LE(with["prefetch_used"].get<int64_t>(), with["prefetch_reads"].get<int64_t>());
+  EXPECT_GE(with["decode_hit_pct"].get<double>(),
+            j["policies"]["lru"]["decode_hit_pct"].get<double>());
+  const CommandResult text =
+      Strata({"replay", trace, "--budget", "1000M", "--predictor", "combined"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_TRUE(absl::StrContains(text.out, "predictor recall")) << text.out;
+  EXPECT_TRUE(absl::StrContains(text.out, "s3fifo+combined")) << text.out;
+  EXPECT_FALSE(absl::StrContains(text.out, "belady+")) << text.out;
+}
+
 TEST(ReplayCliTest, OneErrorLinePerBadInput) {
   const std::string good = WriteScratch("good_routing.csv", kSmallTrace);
   const std::string garbled =
@@ -125,6 +148,17 @@ TEST(ReplayCliTest, OneErrorLinePerBadInput) {
                      "give one routing trace file", 2);
   ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--expert-bytes", "0"}),
                      "--expert-bytes must be positive", 2);
+  ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "gate"}),
+                     "hidden states", 2);
+  ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "oracle"}),
+                     "unknown --predictor 'oracle'", 2);
+  ExpectOneErrorLine(
+      Strata({"replay", good, "--budget", "1G", "--predictor", "temporal", "--prefetch-margin",
+              "-1"}),
+      "margin must be >= 0", 2);
+  ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "popularity",
+                             "--popularity-profile", ScratchDir() + "/no_profile.csv"}),
+                     "no_profile.csv", 1);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #ifndef STRATA_TESTS_SUPPORT_FIXTURES_H_
 #define STRATA_TESTS_SUPPORT_FIXTURES_H_
 
+#include <filesystem>
 #include <string>
 
 namespace strata::testing {

@@ -38,6 +38,7 @@ DecodeCounters Decode(const StatsSnapshot& s) {
     a.misses -= b.misses;
     a.bytes_read -= b.bytes_read;
     a.read_seconds -= b.read_seconds;
+    a.stall_seconds -= b.stall_seconds;
     a.evictions -= b.evictions;
     a.evicted_bytes -= b.evicted_bytes;
     return a;
@@ -119,6 +120,11 @@ std::string FormatStats(const StatsSnapshot& s) {
                           s.decoded_tokens, 100.0 * d.expert.hit_rate(),
                           MiB(d.all.bytes_read) / s.decoded_tokens,
                           Gbps(d.all.bytes_read, d.all.read_seconds));
+    if (s.decode_seconds > 0) {
+      absl::StrAppendFormat(&out, "           stalled on I/O %.3f s of %.3f s (%.1f%%)\n",
+                            d.all.stall_seconds, s.decode_seconds,
+                            100.0 * d.all.stall_seconds / s.decode_seconds);
+    }
   }
   return out;
 }
@@ -165,6 +171,8 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
                    {"expert", ClassJson(d.expert)},
                    {"bytes_read", d.all.bytes_read},
                    {"read_seconds", d.all.read_seconds},
+                   {"stall_seconds", d.all.stall_seconds},
+                   {"seconds", s.decode_seconds},
                    {"bytes_read_per_token", d.all.bytes_read / s.decoded_tokens},
                    {"read_gbps", Gbps(d.all.bytes_read, d.all.read_seconds)}};
   }

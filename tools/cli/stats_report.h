@@ -29,6 +29,7 @@ struct StatsSnapshot {
   // The context's paged KV cache (its class counters and blocks per tier).
   std::optional<KvCacheStats> kv;
   const ExpertPrefetcher* prefetcher = nullptr;  // For predictor accuracy.
+  double decode_seconds = 0;  // Wall time of decode, to put its I/O stalls in proportion.
 };
 
 // One line: the KV cache's positions, blocks in RAM and on disk, spill I/O.

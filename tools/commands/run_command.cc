@@ -191,7 +191,8 @@ int Run(int argc, char** argv) {
                             after_prompt,
                             result->n_decoded,
                             (*context)->kv_stats(),
-                            loaded->prefetcher.get()};
+                            loaded->prefetcher.get(),
+                            result->decode_seconds};
   if (flags.json) {
     nlohmann::json out;
     out["stats"] = StatsJson(stats);
