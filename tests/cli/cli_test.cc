@@ -29,13 +29,11 @@ namespace {
 
 using ::strata::testing::CommandResult;
 using ::strata::testing::FixturesDir;
-using ::strata::testing::RunCommand;
 using ::strata::testing::ScratchDir;
 using ::strata::testing::StrataBinary;
 
 CommandResult Strata(std::vector<std::string> args, std::vector<std::string> env = {}) {
-  args.insert(args.begin(), StrataBinary());
-  return RunCommand(args, env);
+  return testing::RunStrata(std::move(args), env);
 }
 
 std::string ReadAll(const std::string& path) {

@@ -13,13 +13,10 @@
 namespace strata {
 namespace {
 
-using ::strata::testing::RunCommand;
 using ::strata::testing::ScratchDir;
-using ::strata::testing::StrataBinary;
 
 ::strata::testing::CommandResult Strata(std::vector<std::string> args) {
-  args.insert(args.begin(), StrataBinary());
-  return RunCommand(args, {"STRATA_CACHE_DIR=" + ScratchDir()});
+  return ::strata::testing::RunStrata(std::move(args), {"STRATA_CACHE_DIR=" + ScratchDir()});
 }
 
 TEST(KvBudgetCliTest, SpillingRunGivesTheSameTokensAndReportsTheKvTier) {

@@ -17,14 +17,9 @@ namespace strata {
 namespace {
 
 using ::strata::testing::CommandResult;
-using ::strata::testing::RunCommand;
 using ::strata::testing::ScratchDir;
-using ::strata::testing::StrataBinary;
 
-CommandResult Strata(std::vector<std::string> args) {
-  args.insert(args.begin(), StrataBinary());
-  return RunCommand(args);
-}
+CommandResult Strata(std::vector<std::string> args) { return testing::RunStrata(std::move(args)); }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -17,15 +17,10 @@ namespace strata {
 namespace {
 
 using ::strata::testing::CommandResult;
-using ::strata::testing::RunCommand;
 using ::strata::testing::ScratchDir;
-using ::strata::testing::StrataBinary;
 using ::strata::testing::TracesDir;
 
-CommandResult Strata(std::vector<std::string> args) {
-  args.insert(args.begin(), StrataBinary());
-  return RunCommand(args);
-}
+CommandResult Strata(std::vector<std::string> args) { return testing::RunStrata(std::move(args)); }
 
 std::string WriteScratch(const std::string& name, const std::string& text) {
   const std::string path = ScratchDir() + "/" + name;
@@ -152,10 +147,9 @@ TEST(ReplayCliTest, OneErrorLinePerBadInput) {
                      "hidden states", 2);
   ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "oracle"}),
                      "unknown --predictor 'oracle'", 2);
-  ExpectOneErrorLine(
-      Strata({"replay", good, "--budget", "1G", "--predictor", "temporal", "--prefetch-margin",
-              "-1"}),
-      "margin must be >= 0", 2);
+  ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "temporal",
+                             "--prefetch-margin", "-1"}),
+                     "margin must be >= 0", 2);
   ExpectOneErrorLine(Strata({"replay", good, "--budget", "1G", "--predictor", "popularity",
                              "--popularity-profile", ScratchDir() + "/no_profile.csv"}),
                      "no_profile.csv", 1);

@@ -82,4 +82,9 @@ CommandResult RunCommandAndSignal(const std::vector<std::string>& argv, int sign
   return RunImpl(argv, {}, signal, delay_ms);
 }
 
+CommandResult RunStrata(std::vector<std::string> args, const std::vector<std::string>& extra_env) {
+  args.insert(args.begin(), StrataBinary());
+  return RunCommand(args, extra_env);
+}
+
 }  // namespace strata::testing

@@ -25,6 +25,10 @@ CommandResult RunCommandAndSignal(const std::vector<std::string>& argv, int sign
 // Path of the built `strata` executable.
 std::string StrataBinary();
 
+// Runs the built `strata` with `args` (no argv[0]) and extra environment.
+CommandResult RunStrata(std::vector<std::string> args,
+                        const std::vector<std::string>& extra_env = {});
+
 }  // namespace strata::testing
 
 #endif  // STRATA_TESTS_SUPPORT_RUN_COMMAND_H_
