@@ -6,9 +6,7 @@
 // K and V rows are `kv_stride` floats apart (the cache interleaves KV heads:
 // [pos][kv_head][head_dim]). In a paged cache (runtime/kv_cache.h) the rows
 // are split into pages of `tokens_per_page` positions: position j is row
-// j % tokens_per_page of page j / tokens_per_page. This is the plain
-// reference algorithm; the flash-decoding split for long contexts builds on
-// it. Pure functions.
+// j % tokens_per_page of page j / tokens_per_page. Pure functions.
 //
 // The arithmetic follows llama.cpp's (non-flash) attention bit for bit: both
 // products are ggml_vec_dot_f32 dot products (cpu/quant_kernels.h, F32), the
@@ -18,10 +16,19 @@
 // product, and so its last-bit rounding. Paging changes only where rows are
 // read from, never the order of any sum, so paged and contiguous attention
 // give identical bits.
+//
+// Speed without changing a bit: the scores are the fastest exact F32 dot
+// (cpu/quant_kernels.h), and the second product is computed for every output
+// dimension at once, reading each V row once and contiguously: the 64
+// accumulator slots of ggml_vec_dot_f32 (four 16-lane vectors) are kept per
+// dimension, fed in position order, then reduced in ggml's order. Reading V
+// a column at a time, as the definition does, would stride through the cache.
 #ifndef STRATA_CPU_ATTENTION_H_
 #define STRATA_CPU_ATTENTION_H_
 
 #include <cstdint>
+
+#include "cpu/thread_pool.h"
 
 namespace strata::cpu {
 
@@ -45,14 +52,31 @@ struct PagedKv {
   int64_t tokens_per_page = 1;
 };
 
+// Floats of `scratch` an attention call needs for up to `max_kv_len`
+// positions (max(n_kv, kv_len)) and value heads of `head_dim_v`.
+int64_t AttentionScratchFloats(int64_t max_kv_len, int head_dim_v);
+
 // q: [head_dim_k]; k: first K row of this KV head; v: first V row; out: [head_dim_v].
-// `scratch` holds 2 * max(n_kv, shape.kv_len) floats.
+// `scratch`: AttentionScratchFloats(max(n_kv, shape.kv_len), head_dim_v) floats.
 void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, const float* v,
                    int64_t n_kv, float* scratch, float* out);
 
 // The same over a paged cache (at least ceil(n_kv / tokens_per_page) pages).
 void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const PagedKv& kv,
                         int64_t n_kv, float* scratch, float* out);
+
+// Decode attention of one token's `n_head` query heads over a long cache,
+// split across `pool` over the KV length (the scores) and over the value
+// dimensions (the weighted sums), so that every thread has work even when
+// heads are fewer than threads — flash-decoding's aim. Unlike flash-decoding
+// it merges no partial softmaxes (that would change llama.cpp's rounding):
+// each head's softmax runs whole, and each output equals AttendOneHeadPaged's
+// bit for bit. q: [n_head][head_dim_k]; `kv` addresses KV head 0 (query head
+// h reads KV head h / group); out: [n_head][head_dim_v]; `scratch`:
+// SplitDecodeScratchFloats(n_head, max(n_kv, kv_len), head_dim_v, threads).
+void AttendDecodeSplit(const AttentionShape& shape, const float* q, const PagedKv& kv, int n_head,
+                       int group, int64_t n_kv, ThreadPool* pool, float* scratch, float* out);
+int64_t SplitDecodeScratchFloats(int n_head, int64_t max_kv_len, int head_dim_v, int n_threads);
 
 }  // namespace strata::cpu
 

@@ -1,13 +1,18 @@
 // The forward-pass kernels against straightforward double-precision
 // re-derivations on random inputs.
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "cpu/activations.h"
 #include "cpu/attention.h"
 #include "cpu/norm.h"
+#include "cpu/quant_kernels.h"
 #include "cpu/rope.h"
+#include "cpu/thread_pool.h"
 #include "gtest/gtest.h"
 
 namespace strata::cpu {
@@ -110,7 +115,7 @@ TEST(AttentionTest, MatchesDefinitionWithStridedCache) {
   const auto k = RandomVector(n_kv * stride, 9);
   const auto v = RandomVector(n_kv * stride, 10);
   AttentionShape shape{hd, hd, stride, stride, 0.25f};
-  std::vector<float> scratch(2 * n_kv), out(hd);
+  std::vector<float> scratch(AttentionScratchFloats(n_kv, hd)), out(hd);
   AttendOneHead(shape, q.data(), k.data() + hd, v.data() + hd, n_kv, scratch.data(), out.data());
   std::vector<double> p(n_kv);
   double max = -INFINITY, sum = 0;
@@ -127,6 +132,130 @@ TEST(AttentionTest, MatchesDefinitionWithStridedCache) {
     EXPECT_NEAR(out[d], o, 1e-5);
   }
 }
+
+// The definition llama.cpp computes (cpu/attention.h), one column of V at a
+// time with the scalar reference F32 dot: what the fast path must equal bit
+// for bit.
+std::vector<float> AttendByDefinition(const AttentionShape& shape, const float* q,
+                                      const PagedKv& kv, int64_t n_kv) {
+  const QuantKernels& f32 = *FindReferenceKernels(DType::kF32);
+  const int64_t len = std::max(n_kv, shape.kv_len);
+  auto row = [&](const float* const* pages, int64_t offset, int64_t stride, int64_t j) {
+    return pages[j / kv.tokens_per_page] + offset + (j % kv.tokens_per_page) * stride;
+  };
+  std::vector<float> p(len, -INFINITY), column(len, 0.0f), out(shape.head_dim_v);
+  for (int64_t j = 0; j < n_kv; ++j) {
+    p[j] = f32.vec_dot(shape.head_dim_k, row(kv.k_pages, kv.k_offset, shape.kv_stride_k, j), q);
+  }
+  Softmax(p.data(), len, shape.scale);
+  for (int d = 0; d < shape.head_dim_v; ++d) {
+    for (int64_t j = 0; j < n_kv; ++j)
+      column[j] = row(kv.v_pages, kv.v_offset, shape.kv_stride_v, j)[d];
+    out[d] = f32.vec_dot(len, column.data(), p.data());
+  }
+  return out;
+}
+
+struct PagedCase {
+  int head_dim_k;
+  int head_dim_v;
+  int64_t n_kv;
+  int64_t kv_len;  // The masked view; 0: n_kv.
+  int64_t tokens_per_page;
+};
+
+class PagedAttentionTest : public ::testing::TestWithParam<PagedCase> {};
+
+TEST_P(PagedAttentionTest, EqualsTheDefinitionBitForBit) {
+  const PagedCase c = GetParam();
+  const int n_head_kv = 2;
+  const int64_t stride_k = n_head_kv * c.head_dim_k, stride_v = n_head_kv * c.head_dim_v;
+  const int64_t n_pages = (c.n_kv + c.tokens_per_page - 1) / c.tokens_per_page;
+  std::vector<std::vector<float>> k_store, v_store;
+  std::vector<const float*> k_pages, v_pages;
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_store.push_back(RandomVector(c.tokens_per_page * stride_k, 100 + page));
+    v_store.push_back(RandomVector(c.tokens_per_page * stride_v, 200 + page));
+  }
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_pages.push_back(k_store[page].data());
+    v_pages.push_back(v_store[page].data());
+  }
+  const auto q = RandomVector(c.head_dim_k, 7, 2.0f);
+  AttentionShape shape{c.head_dim_k, c.head_dim_v, stride_k, stride_v, 0.125f, c.kv_len};
+  PagedKv kv{k_pages.data(), v_pages.data(), c.head_dim_k, c.head_dim_v, c.tokens_per_page};
+  const int64_t len = std::max(c.n_kv, c.kv_len);
+  // Dirty scratch: the kernel must not depend on what it holds.
+  std::vector<float> scratch(AttentionScratchFloats(len, c.head_dim_v), NAN);
+  std::vector<float> out(c.head_dim_v);
+  AttendOneHeadPaged(shape, q.data(), kv, c.n_kv, scratch.data(), out.data());
+  const std::vector<float> want = AttendByDefinition(shape, q.data(), kv, c.n_kv);
+  for (int d = 0; d < c.head_dim_v; ++d) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(out[d]), std::bit_cast<uint32_t>(want[d]))
+        << "d " << d << ": " << out[d] << " vs " << want[d];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, PagedAttentionTest,
+    ::testing::Values(PagedCase{128, 128, 1, 256, 32},     // first decode step, padded view
+                      PagedCase{128, 128, 300, 512, 32},   // main part and masked rows
+                      PagedCase{64, 64, 64, 0, 16},        // exactly one step, no tail
+                      PagedCase{64, 64, 100, 0, 7},        // a tail of 36, odd pages
+                      PagedCase{192, 128, 777, 1024, 64},  // K and V heads differ
+                      PagedCase{80, 80, 5000, 0, 256},     // long, tail of 8
+                      PagedCase{16, 16, 23, 30, 23}));     // view not a step multiple
+
+struct SplitCase {
+  int n_head;
+  int group;  // Query heads per KV head.
+  int head_dim;
+  int64_t n_kv;
+  int64_t kv_len;
+};
+
+class DecodeSplitTest : public ::testing::TestWithParam<SplitCase> {};
+
+// Splitting one token's attention over positions and dimensions changes no
+// bit of any head's output, with threads that really run concurrently.
+TEST_P(DecodeSplitTest, EqualsOneHeadAtATime) {
+  const SplitCase c = GetParam();
+  const int n_head_kv = c.n_head / c.group;
+  const int64_t stride = static_cast<int64_t>(n_head_kv) * c.head_dim;
+  const int64_t per_page = 32;
+  const int64_t n_pages = (c.n_kv + per_page - 1) / per_page;
+  const auto k = RandomVector(n_pages * per_page * stride, 11);
+  const auto v = RandomVector(n_pages * per_page * stride, 12);
+  std::vector<const float*> k_pages, v_pages;
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_pages.push_back(k.data() + page * per_page * stride);
+    v_pages.push_back(v.data() + page * per_page * stride);
+  }
+  const auto q = RandomVector(static_cast<int64_t>(c.n_head) * c.head_dim, 13, 2.0f);
+  AttentionShape shape{c.head_dim, c.head_dim, stride, stride, 0.09f, c.kv_len};
+  const PagedKv kv{k_pages.data(), v_pages.data(), 0, 0, per_page};
+  const int64_t len = std::max(c.n_kv, c.kv_len);
+  ThreadPool pool(2);
+  std::vector<float> scratch(SplitDecodeScratchFloats(c.n_head, len, c.head_dim, 2), NAN);
+  std::vector<float> got(static_cast<size_t>(c.n_head) * c.head_dim);
+  AttendDecodeSplit(shape, q.data(), kv, c.n_head, c.group, c.n_kv, &pool, scratch.data(),
+                    got.data());
+  std::vector<float> one(AttentionScratchFloats(len, c.head_dim)), want(c.head_dim);
+  for (int h = 0; h < c.n_head; ++h) {
+    PagedKv head = kv;
+    head.k_offset = head.v_offset = static_cast<int64_t>(h / c.group) * c.head_dim;
+    AttendOneHeadPaged(shape, q.data() + h * c.head_dim, head, c.n_kv, one.data(), want.data());
+    ASSERT_EQ(std::memcmp(got.data() + h * c.head_dim, want.data(), c.head_dim * sizeof(float)), 0)
+        << "head " << h;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, DecodeSplitTest,
+                         ::testing::Values(SplitCase{1, 1, 128, 5000, 5120},
+                                           SplitCase{2, 2, 128, 4097, 4352},
+                                           SplitCase{4, 2, 80, 3000, 0},
+                                           SplitCase{3, 3, 64, 700, 768},
+                                           SplitCase{8, 4, 16, 1, 256}));
 
 }  // namespace
 }  // namespace strata::cpu

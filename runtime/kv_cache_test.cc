@@ -230,7 +230,7 @@ TEST(PagedAttentionTest, IsBitIdenticalToContiguousAttention) {
     for (float& x : v) x = normal(rng);
     for (float& x : q) x = normal(rng);
     cpu::AttentionShape shape{hd, hd, stride, stride, 0.17f, (n_kv + 255) / 256 * 256};
-    std::vector<float> scratch(2 * 512), want(hd), got(hd);
+    std::vector<float> scratch(cpu::AttentionScratchFloats(512, hd)), want(hd), got(hd);
     cpu::AttendOneHead(shape, q.data(), k.data() + hd, v.data() + hd, n_kv, scratch.data(),
                        want.data());
     for (int64_t per_page : {1, 7, 16, 32}) {

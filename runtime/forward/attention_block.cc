@@ -98,22 +98,32 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   // least 256, at most the cache size) so that graphs can be reused; the
   // padding is masked, but it sets the summation order (see cpu/attention.h).
   constexpr int64_t kKvPad = 256;
+  // A decoded token's heads are split further (over positions and value
+  // dimensions) when they are too few to keep every thread busy and the
+  // cache is long enough for the work to outweigh three parallel regions.
+  constexpr int64_t kSplitMinPositions = 1024;
   shape.kv_len = std::min(n_ctx, std::max(kKvPad, (pos0_ + n + kKvPad - 1) / kKvPad * kKvPad));
   cpu::PagedKv pages;
   pages.k_pages = kv->k_pages();
   pages.v_pages = kv->v_pages();
   pages.tokens_per_page = kv->block_tokens();
-  auto attend = [&](int64_t task, int thread) {
-    const int64_t t = task / n_head;
-    const int h = static_cast<int>(task % n_head);
-    cpu::PagedKv head = pages;
-    head.k_offset = static_cast<int64_t>(h / group) * hd_k;
-    head.v_offset = static_cast<int64_t>(h / group) * hd_v;
-    cpu::AttendOneHeadPaged(shape, buf_.q.data() + t * q_dim + h * hd_k, head, pos0_ + t + 1,
-                            buf_.scores.data() + thread * 2 * n_ctx,
-                            buf_.attn.data() + t * o_dim + h * hd_v);
-  };
-  pool_->ParallelFor(n * n_head, attend);
+  if (n == 1 && pos0_ + 1 >= kSplitMinPositions && n_head < 4 * pool_->n_threads()) {
+    cpu::AttendDecodeSplit(shape, buf_.q.data(), pages, n_head, group, pos0_ + 1, pool_,
+                           buf_.scores.data(), buf_.attn.data());
+  } else {
+    const int64_t scratch_floats = cpu::AttentionScratchFloats(n_ctx, hd_v);
+    auto attend = [&](int64_t task, int thread) {
+      const int64_t t = task / n_head;
+      const int h = static_cast<int>(task % n_head);
+      cpu::PagedKv head = pages;
+      head.k_offset = static_cast<int64_t>(h / group) * hd_k;
+      head.v_offset = static_cast<int64_t>(h / group) * hd_v;
+      cpu::AttendOneHeadPaged(shape, buf_.q.data() + t * q_dim + h * hd_k, head, pos0_ + t + 1,
+                              buf_.scores.data() + thread * scratch_floats,
+                              buf_.attn.data() + t * o_dim + h * hd_v);
+    };
+    pool_->ParallelFor(n * n_head, attend);
+  }
 
   Project(w.wo, w.bo, buf_.attn.data(), false, n, buf_.out.data(), &buf_.act, pool_);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cpu/attention.h"
 #include "cpu/norm.h"
 #include "cpu/quant_kernels.h"
 
@@ -30,7 +31,10 @@ void ForwardBuffers::ForEachBuffer(const HParams& hp, int64_t n, int64_t n_ctx, 
   fn(&ForwardBuffers::attn, n * max_head * hp.head_dim_v);
   fn(&ForwardBuffers::rope_cos, n * hp.n_rot / 2);
   fn(&ForwardBuffers::rope_sin, n * hp.n_rot / 2);
-  fn(&ForwardBuffers::scores, static_cast<int64_t>(n_threads) * 2 * n_ctx);
+  // Per-thread attention scratch, or the split decode's (cpu/attention.h).
+  fn(&ForwardBuffers::scores,
+     std::max(n_threads * cpu::AttentionScratchFloats(n_ctx, hp.head_dim_v),
+              cpu::SplitDecodeScratchFloats(max_head, n_ctx, hp.head_dim_v, n_threads)));
   fn(&ForwardBuffers::ffn_gate, n * n_ff);
   fn(&ForwardBuffers::ffn_up, n * n_ff);
   if (hp.is_moe()) {

@@ -42,7 +42,7 @@ struct ForwardBuffers {
   std::vector<float> attn;              // [max_tokens, n_head * head_dim_v]
   std::vector<float> rope_cos;          // [max_tokens, n_rot / 2]
   std::vector<float> rope_sin;          // [max_tokens, n_rot / 2]
-  std::vector<float> scores;            // [n_threads, 2 * n_ctx] attention scratch
+  std::vector<float> scores;            // [n_threads, AttentionScratchFloats] attention scratch
   std::vector<float> ffn_gate;          // [max_tokens, max(n_ff, n_ff_exp)]
   std::vector<float> ffn_up;            // [max_tokens, max(n_ff, n_ff_exp)]
   std::vector<float> router;            // [max_tokens, n_expert]

@@ -179,6 +179,19 @@ TEST_F(CliTest, BenchJsonReportsBothSpeeds) {
   EXPECT_TRUE(absl::StrContains(md.out, "| tg2 |")) << md.out;
 }
 
+// -d: the tests run after a context already in the cache, which must fit -c.
+TEST_F(CliTest, BenchAtDepth) {
+  const CommandResult r =
+      Strata({"bench", "-m", tiny_, "-p", "8", "-n", "2", "-d", "40", "-r", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["results"][0]["test"], "pp8 @ d40");
+  EXPECT_EQ(j["results"][1]["test"], "tg2 @ d40");
+  EXPECT_EQ(j["results"][1]["n_depth"], 40);
+  EXPECT_GT(j["decode_tps"].get<double>(), 0);
+  ExpectOneErrorLine(Strata({"bench", "-m", tiny_, "-d", "-1"}), "-d >= 0");
+}
+
 // --dump-logits and --ignore-eos on a fixture: the dumped logits agree with
 // llama.cpp's, and greedy decoding reproduces its 32 tokens, including an
 // end-of-generation token in the middle.
