@@ -11,9 +11,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Blocks per batch of prefetch reads: enough to keep the device's queue
-// busy, few enough that a demand read arriving meanwhile waits little.
+// Blocks per batch of prefetch reads with one I/O thread: enough to keep the
+// device's queue busy, few enough that a demand read arriving meanwhile waits
+// little.
 constexpr size_t kPrefetchBatch = 2;
+// Blocks per batch on a prefetch thread of its own. Demand reads no longer
+// wait behind it, so it can keep the device's queue deeper; still a few, since
+// a batch's blocks become resident only when all of it has landed (a prefetch
+// due soon should not wait for one due later) and hold their memory meanwhile.
+constexpr size_t kPrefetchLaneBatch = 4;
 // Demand reads submitted together at most.
 constexpr size_t kDemandBatch = 64;
 
@@ -65,27 +71,53 @@ TensorView PinnedBlock::Resolve(const TensorView& unresolved) const {
   return v;
 }
 
-BlockCache::BlockCache(std::unique_ptr<BlockReader> reader, std::unique_ptr<Arena> arena,
-                       std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes)
-    : reader_(std::move(reader)),
-      arena_(std::move(arena)),
+BlockCache::BlockCache(std::unique_ptr<Arena> arena, std::unique_ptr<EvictionPolicy> policy,
+                       uint64_t slot_bytes, uint64_t read_alignment, uint64_t file_size)
+    : arena_(std::move(arena)),
       slot_bytes_(slot_bytes),
-      policy_(std::move(policy)) {}
+      read_alignment_(read_alignment),
+      file_size_(file_size),
+      policy_(std::move(policy)),
+      io_clock_(Clock::now()) {}
 
 absl::StatusOr<std::unique_ptr<BlockCache>> BlockCache::Create(
     std::unique_ptr<BlockReader> reader, uint64_t capacity_bytes,
-    std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes) {
-  const uint64_t alignment = std::max<uint64_t>(reader->alignment(), 64);
-  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Arena> arena, Arena::Create(capacity_bytes, alignment));
-  auto cache = std::unique_ptr<BlockCache>(
-      new BlockCache(std::move(reader), std::move(arena), std::move(policy), slot_bytes));
+    std::unique_ptr<EvictionPolicy> policy, uint64_t slot_bytes,
+    std::unique_ptr<BlockReader> prefetch_reader) {
+  // Blocks are laid out for the stricter reader (alignments are powers of two).
+  uint64_t read_alignment = reader->alignment();
+  if (prefetch_reader != nullptr) {
+    if (prefetch_reader->file_size() != reader->file_size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the prefetch reader of ", prefetch_reader->path(), " sees ",
+                       prefetch_reader->file_size(), " bytes, the demand reader of ",
+                       reader->path(), " ", reader->file_size(), ": they must read the same file"));
+    }
+    read_alignment = std::max(read_alignment, prefetch_reader->alignment());
+  }
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<Arena> arena,
+                          Arena::Create(capacity_bytes, std::max<uint64_t>(read_alignment, 64)));
+  auto cache = std::unique_ptr<BlockCache>(new BlockCache(
+      std::move(arena), std::move(policy), slot_bytes, read_alignment, reader->file_size()));
   {
     std::lock_guard<std::mutex> lock(cache->mutex_);
     cache->stats_.cache_capacity_bytes = cache->arena_->capacity();
     cache->policy_->SetCapacity(static_cast<int64_t>(cache->arena_->capacity()));
   }
+  cache->demand_lane_ = std::make_unique<IoLane>();
+  cache->demand_lane_->reader = std::move(reader);
+  cache->demand_lane_->serves_demand = true;
+  if (prefetch_reader != nullptr) {
+    cache->prefetch_lane_ = std::make_unique<IoLane>();
+    cache->prefetch_lane_->reader = std::move(prefetch_reader);
+    cache->prefetch_lane_->prefetch_batch = kPrefetchLaneBatch;
+  } else {
+    cache->demand_lane_->prefetch_batch = kPrefetchBatch;
+  }
   BlockCache* self = cache.get();
-  cache->io_thread_ = std::thread([self] { self->IoLoop(); });
+  for (IoLane* lane : {cache->demand_lane_.get(), cache->prefetch_lane_.get()}) {
+    if (lane != nullptr) lane->thread = std::thread([self, lane] { self->IoLoop(*lane); });
+  }
   return cache;
 }
 
@@ -94,8 +126,12 @@ BlockCache::~BlockCache() {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
-  work_cv_.notify_all();
-  if (io_thread_.joinable()) io_thread_.join();
+  // A lane in ReadAll finishes its batch first: nothing is left in flight.
+  for (IoLane* lane : {demand_lane_.get(), prefetch_lane_.get()}) {
+    if (lane == nullptr) continue;
+    lane->work_cv.notify_all();
+    if (lane->thread.joinable()) lane->thread.join();
+  }
 }
 
 absl::StatusOr<BlockKey> BlockCache::Register(BlockDesc desc) {
@@ -103,7 +139,7 @@ absl::StatusOr<BlockKey> BlockCache::Register(BlockDesc desc) {
   uint64_t cursor = 0;
   for (const FileRange& r : desc.ranges) {
     STRATA_ASSIGN_OR_RETURN(AlignedRange aligned,
-                            EnclosingAlignedRange(*reader_, r.offset, r.length));
+                            EnclosingAlignedRange(r.offset, r.length, read_alignment_, file_size_));
     e.aligned_start.push_back(aligned.offset);
     e.copy_offset.push_back(cursor);
     e.copy_length.push_back(aligned.length);
@@ -165,7 +201,7 @@ void BlockCache::Request(absl::Span<const BlockKey> keys) {
       }
     }
   }
-  if (queued) work_cv_.notify_one();
+  if (queued) demand_lane_->work_cv.notify_one();
 }
 
 void BlockCache::Prefetch(absl::Span<const BlockKey> keys, int64_t tag) {
@@ -179,7 +215,7 @@ void BlockCache::Prefetch(absl::Span<const BlockKey> keys, int64_t tag) {
       queued = true;
     }
   }
-  if (queued) work_cv_.notify_one();
+  if (queued) prefetch_lane().work_cv.notify_one();
 }
 
 void BlockCache::CancelPrefetchesBefore(int64_t tag) {
@@ -247,33 +283,72 @@ absl::StatusOr<uint64_t> BlockCache::Allocate(BlockKey key) {
   }
 }
 
-std::vector<BlockKey> BlockCache::TakeBatch() {
+absl::StatusOr<uint64_t> BlockCache::AllocateForRead(BlockKey key,
+                                                     std::unique_lock<std::mutex>& lock) {
+  absl::StatusOr<uint64_t> offset = Allocate(key);
+  // Blocks being prefetched hold memory that no eviction can free until they
+  // land; a demand read must not fail for that.
+  if (offset.ok() || !entries_[key].demanded || prefetch_lane_ == nullptr ||
+      !prefetch_lane_->reading) {
+    return offset;
+  }
+  demand_waits_for_memory_ = true;
+  done_cv_.wait(lock, [&] { return !prefetch_lane_->reading; });
+  demand_waits_for_memory_ = false;
+  prefetch_lane_->work_cv.notify_one();
+  return Allocate(key);
+}
+
+bool BlockCache::HasWork(const IoLane& lane) const {
+  if (lane.serves_demand && !demand_queue_.empty()) return true;
+  return lane.prefetch_batch > 0 && !prefetch_queue_.empty() && !demand_waits_for_memory_;
+}
+
+std::vector<BlockKey> BlockCache::TakeBatch(const IoLane& lane) {
   std::vector<BlockKey> batch;
-  auto take = [&](std::deque<BlockKey>& queue, size_t limit) {
+  auto take = [&](std::deque<BlockKey>& queue, size_t limit, bool prefetch) {
     while (!queue.empty() && batch.size() < limit) {
       const BlockKey key = queue.front();
       queue.pop_front();
-      // Skip keys already handled through the other queue, or cancelled.
-      if (entries_[key].state == State::kQueued &&
-          std::find(batch.begin(), batch.end(), key) == batch.end()) {
-        batch.push_back(key);
-      }
+      Entry& e = entries_[key];
+      // Skip keys already taken (through the other queue) or cancelled. A
+      // demanded one is read from the demand queue, by the demand lane.
+      if (e.state != State::kQueued || (prefetch && e.demanded)) continue;
+      e.state = State::kLoading;
+      batch.push_back(key);
     }
   };
-  take(demand_queue_, kDemandBatch);
-  if (batch.empty()) take(prefetch_queue_, kPrefetchBatch);
+  if (lane.serves_demand) take(demand_queue_, kDemandBatch, /*prefetch=*/false);
+  if (batch.empty() && lane.prefetch_batch > 0) {
+    take(prefetch_queue_, lane.prefetch_batch, /*prefetch=*/true);
+  }
   return batch;
 }
 
-void BlockCache::IoLoop() {
+void BlockCache::AccountIoTime() {
+  const Clock::time_point now = Clock::now();
+  const double seconds = Seconds(io_clock_, now);
+  io_clock_ = now;
+  int reading = 0;
+  for (IoLane* lane : {demand_lane_.get(), prefetch_lane_.get()}) {
+    reading += lane != nullptr && lane->reading;
+  }
+  if (reading == 0) {
+    stats_.io_idle_seconds += seconds;
+    return;
+  }
+  stats_.io_busy_seconds += seconds;
+  for (IoLane* lane : {demand_lane_.get(), prefetch_lane_.get()}) {
+    if (lane != nullptr && lane->reading) lane->attributed_seconds += seconds / reading;
+  }
+}
+
+void BlockCache::IoLoop(IoLane& lane) {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    const Clock::time_point idle_start = Clock::now();
-    work_cv_.wait(lock,
-                  [&] { return stop_ || !demand_queue_.empty() || !prefetch_queue_.empty(); });
-    stats_.io_idle_seconds += Seconds(idle_start, Clock::now());
+    lane.work_cv.wait(lock, [&] { return stop_ || HasWork(lane); });
     if (stop_) return;
-    std::vector<BlockKey> batch = TakeBatch();
+    std::vector<BlockKey> batch = TakeBatch(lane);
     if (batch.empty()) continue;
 
     std::vector<BlockKey> loading;
@@ -281,7 +356,7 @@ void BlockCache::IoLoop() {
     bool any_prefetch = false;
     for (BlockKey key : batch) {
       Entry& e = entries_[key];
-      absl::StatusOr<uint64_t> offset = Allocate(key);
+      absl::StatusOr<uint64_t> offset = AllocateForRead(key, lock);
       if (!offset.ok()) {
         e.state = State::kAbsent;
         if (e.demanded) {
@@ -292,7 +367,6 @@ void BlockCache::IoLoop() {
         continue;
       }
       e.arena_offset = *offset;
-      e.state = State::kLoading;
       any_prefetch |= !e.demanded;
       loading.push_back(key);
       for (size_t i = 0; i < e.desc.ranges.size(); ++i) {
@@ -305,16 +379,22 @@ void BlockCache::IoLoop() {
       continue;
     }
     IoObserver* observer = observer_;
+    AccountIoTime();
+    lane.reading = true;
+    lane.attributed_seconds = 0;
     lock.unlock();
     const Clock::time_point start = Clock::now();
-    const absl::Status read = reader_->ReadAll(requests);
+    const absl::Status read = lane.reader->ReadAll(requests);
     const Clock::time_point end = Clock::now();
     lock.lock();
+    AccountIoTime();
+    lane.reading = false;
 
     uint64_t total = 0;
     for (BlockKey key : loading) total += entries_[key].arena_bytes;
-    const double seconds = Seconds(start, end);
-    stats_.io_busy_seconds += seconds;
+    // The batch's share of the busy time (all of it while it read alone), so
+    // that overlapping batches do not count the same seconds twice.
+    const double seconds = lane.attributed_seconds;
     for (BlockKey key : loading) {
       Entry& e = entries_[key];
       if (!read.ok()) {
@@ -399,7 +479,7 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
     for (BlockKey key : keys) pinned.push_back(PinnedBlock(this, key));
     return pinned;
   }
-  if (queued) work_cv_.notify_one();
+  if (queued) demand_lane_->work_cv.notify_one();
 
   const Clock::time_point start = Clock::now();
   absl::Status error;
@@ -441,7 +521,12 @@ absl::StatusOr<std::vector<PinnedBlock>> BlockCache::PinMany(absl::Span<const Bl
 
 TierStats BlockCache::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  TierStats stats = stats_;
+  const double since = Seconds(io_clock_, Clock::now());
+  const bool reading =
+      demand_lane_->reading || (prefetch_lane_ != nullptr && prefetch_lane_->reading);
+  (reading ? stats.io_busy_seconds : stats.io_idle_seconds) += since;
+  return stats;
 }
 
 }  // namespace strata::offload

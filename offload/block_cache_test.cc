@@ -1,6 +1,7 @@
 #include "offload/block_cache.h"
 
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -195,24 +196,11 @@ TEST_F(BlockCacheTest, ResolveGivesTensorViewsIntoTheBlock) {
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(v.data), 256), bytes_.substr(4192, 256));
 }
 
-// Holds every ReadAll until released, and logs the offsets each batch read,
-// so tests can queue work behind a read in flight.
-class GatedReader : public BlockReaderWrapper {
+// Holds every ReadAll of the readers built on it until opened, and logs the
+// offsets each batch read, so tests can queue work behind a read in flight.
+// Owned by the test, so it outlives the caches (and I/O threads) using it.
+class Gate {
  public:
-  explicit GatedReader(std::unique_ptr<BlockReader> target)
-      : BlockReaderWrapper(target.get()), owned_(std::move(target)) {}
-  absl::Status ReadAll(absl::Span<const ReadRequest> requests) override {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      ++entered_;
-      cv_.notify_all();
-      cv_.wait(lock, [&] { return open_; });
-      std::vector<uint64_t> offsets;
-      for (const ReadRequest& r : requests) offsets.push_back(r.offset);
-      batches_.push_back(offsets);
-    }
-    return BlockReaderWrapper::ReadAll(requests);
-  }
   void Open() {
     std::lock_guard<std::mutex> lock(mu_);
     open_ = true;
@@ -226,9 +214,18 @@ class GatedReader : public BlockReaderWrapper {
     std::lock_guard<std::mutex> lock(mu_);
     return batches_;
   }
+  // Waits until open, then logs the batch.
+  void Pass(absl::Span<const ReadRequest> requests) {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    std::vector<uint64_t> offsets;
+    for (const ReadRequest& r : requests) offsets.push_back(r.offset);
+    batches_.push_back(offsets);
+  }
 
  private:
-  std::unique_ptr<BlockReader> owned_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = false;
@@ -236,15 +233,53 @@ class GatedReader : public BlockReaderWrapper {
   std::vector<std::vector<uint64_t>> batches_;
 };
 
+class GatedReader : public BlockReaderWrapper {
+ public:
+  GatedReader(std::unique_ptr<BlockReader> target, Gate* gate)
+      : BlockReaderWrapper(target.get()), owned_(std::move(target)), gate_(gate) {}
+  absl::Status ReadAll(absl::Span<const ReadRequest> requests) override {
+    gate_->Pass(requests);
+    return BlockReaderWrapper::ReadAll(requests);
+  }
+
+ private:
+  std::unique_ptr<BlockReader> owned_;
+  Gate* gate_;
+};
+
 class BlockCachePrefetchTest : public BlockCacheTest {
  protected:
-  std::unique_ptr<BlockCache> MakeGatedCache(uint64_t capacity) {
+  Gate* NewGate() {
+    gates_.push_back(std::make_unique<Gate>());
+    return gates_.back().get();
+  }
+  std::unique_ptr<BlockReader> RealReader() {
     auto reader = BlockReader::Open(path_, BlockReaderOptions{});
-    EXPECT_TRUE(reader.ok());
-    auto gated = std::make_unique<GatedReader>(*std::move(reader));
-    gate_ = gated.get();
-    auto cache = BlockCache::Create(std::move(gated), capacity, *MakeEvictionPolicy("lru"));
+    EXPECT_TRUE(reader.ok()) << reader.status();
+    return *std::move(reader);
+  }
+  // One I/O thread, reading through gate_ (closed).
+  std::unique_ptr<BlockCache> MakeGatedCache(uint64_t capacity) {
+    gate_ = NewGate();
+    auto cache = BlockCache::Create(std::make_unique<GatedReader>(RealReader(), gate_), capacity,
+                                    *MakeEvictionPolicy("lru"));
     EXPECT_TRUE(cache.ok());
+    return *std::move(cache);
+  }
+  // Two I/O threads: demand reads through demand_gate_ (open), prefetches
+  // through prefetch_gate_ (closed) and `prefetch_target` (a real reader when
+  // null).
+  std::unique_ptr<BlockCache> MakeTwoThreadCache(
+      uint64_t capacity, std::unique_ptr<BlockReader> prefetch_target = nullptr) {
+    demand_gate_ = NewGate();
+    demand_gate_->Open();
+    prefetch_gate_ = NewGate();
+    if (prefetch_target == nullptr) prefetch_target = RealReader();
+    auto cache = BlockCache::Create(
+        std::make_unique<GatedReader>(RealReader(), demand_gate_), capacity,
+        *MakeEvictionPolicy("lru"), /*slot_bytes=*/0,
+        std::make_unique<GatedReader>(std::move(prefetch_target), prefetch_gate_));
+    EXPECT_TRUE(cache.ok()) << cache.status();
     return *std::move(cache);
   }
   BlockDesc Single(int i) {
@@ -255,7 +290,13 @@ class BlockCachePrefetchTest : public BlockCacheTest {
     d.ranges = {{static_cast<uint64_t>(i) * 65536 + 8, 30000}};
     return d;
   }
-  GatedReader* gate_ = nullptr;
+  // The aligned offset Single(i) is read at.
+  static uint64_t ReadOffset(int i) { return static_cast<uint64_t>(i) * 65536; }
+
+  std::vector<std::unique_ptr<Gate>> gates_;
+  Gate* gate_ = nullptr;
+  Gate* demand_gate_ = nullptr;
+  Gate* prefetch_gate_ = nullptr;
 };
 
 TEST_F(BlockCachePrefetchTest, PrefetchedBlocksAreHitsAndCountAsUsed) {
@@ -376,6 +417,195 @@ TEST_F(BlockCachePrefetchTest, PrefetchForALaterStepIsNotEvictedEarly) {
   EXPECT_FALSE(cache->IsResident(old));
   EXPECT_TRUE(cache->IsResident(ahead));
   EXPECT_EQ(cache->stats().prefetch.wasted, 0u);
+}
+
+// Counts the batches the cache reports, so a test can wait until a read,
+// failed or not, has been handled.
+class ReadLog : public IoObserver {
+ public:
+  void OnRead(BlockClass, int32_t, bool prefetch, int, uint64_t, Clock::time_point,
+              Clock::time_point) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++(prefetch ? prefetches_ : demands_);
+    cv_.notify_all();
+  }
+  void OnStall(BlockClass, int32_t, Clock::time_point, Clock::time_point) override {}
+  void WaitPrefetches(int n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return prefetches_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int prefetches_ = 0;
+  int demands_ = 0;
+};
+
+// Waits (without a deadline: a hang is the failure) until `done` holds.
+template <typename F>
+void SpinUntil(F done) {
+  while (!done()) std::this_thread::yield();
+}
+
+using BlockCacheTwoThreadTest = BlockCachePrefetchTest;
+
+TEST_F(BlockCacheTwoThreadTest, DemandReadsDoNotWaitForAPrefetchInFlight) {
+  auto cache = MakeTwoThreadCache(1 << 20);
+  const BlockKey ahead = *cache->Register(Single(1));
+  const BlockKey needed = *cache->Register(Single(2));
+  cache->Prefetch({ahead}, /*tag=*/1);
+  prefetch_gate_->WaitEntered(1);  // Held inside ReadAll until opened.
+  {
+    auto pinned = cache->Pin(needed);  // With one I/O thread this would wait for the gate.
+    ASSERT_TRUE(pinned.ok()) << pinned.status();
+    ExpectBytes(*pinned, Single(2));
+  }
+  EXPECT_FALSE(cache->IsResident(ahead));
+  prefetch_gate_->Open();
+  SpinUntil([&] { return cache->IsResident(ahead); });
+  TierStats s = cache->stats();
+  EXPECT_EQ(s.prefetch.completed, 1u);
+  EXPECT_EQ(s.prefetch.late, 0u);
+  {
+    auto pinned = cache->Pin(ahead);
+    ASSERT_TRUE(pinned.ok()) << pinned.status();
+    ExpectBytes(*pinned, Single(1));
+  }
+  s = cache->stats();
+  EXPECT_EQ(s.prefetch.used, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).hits, 1u);
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 1u);
+  EXPECT_EQ(demand_gate_->batches(), (std::vector<std::vector<uint64_t>>{{ReadOffset(2)}}));
+  EXPECT_EQ(prefetch_gate_->batches(), (std::vector<std::vector<uint64_t>>{{ReadOffset(1)}}));
+  // The two reads overlapped: their seconds are shared, not counted twice.
+  EXPECT_GT(s.io_busy_seconds, 0.0);
+  EXPECT_LE(s.total().read_seconds, s.io_busy_seconds * (1 + 1e-9));
+}
+
+TEST_F(BlockCacheTwoThreadTest, ABlockDemandedWhileBeingPrefetchedIsReadOnce) {
+  auto cache = MakeTwoThreadCache(1 << 20);
+  const BlockKey key = *cache->Register(Single(3));
+  cache->Prefetch({key}, /*tag=*/1);
+  prefetch_gate_->WaitEntered(1);
+  absl::StatusOr<PinnedBlock> pinned;
+  std::thread pin([&] { pinned = cache->Pin(key); });
+  SpinUntil([&] { return cache->stats().prefetch.late == 1; });  // The Pin waits for it.
+  prefetch_gate_->Open();
+  pin.join();
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ExpectBytes(*pinned, Single(3));
+  EXPECT_EQ(prefetch_gate_->batches(), (std::vector<std::vector<uint64_t>>{{ReadOffset(3)}}));
+  EXPECT_TRUE(demand_gate_->batches().empty());
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.of(BlockClass::kExpert).bytes_read, cache->ResidentBytes(key));
+  EXPECT_EQ(s.of(BlockClass::kExpert).misses, 1u);
+}
+
+// A failed prefetch is forgotten: nobody was waiting, so a later Pin reads the
+// block again on the demand path.
+TEST_F(BlockCacheTwoThreadTest, APinAfterAFailedPrefetchReadsTheBlockAgain) {
+  auto faulty = FaultInjectingBlockReader::Open(path_, BlockReaderOptions{});
+  ASSERT_TRUE(faulty.ok()) << faulty.status();
+  (*faulty)->InjectError(0, kFileBytes, EIO);
+  ReadLog log;  // Outlives the cache.
+  auto cache = MakeTwoThreadCache(1 << 20, *std::move(faulty));
+  cache->SetObserver(&log);
+  const BlockKey key = *cache->Register(Single(4));
+  prefetch_gate_->Open();
+  cache->Prefetch({key}, /*tag=*/1);
+  log.WaitPrefetches(1);  // The failed read has been handled.
+  EXPECT_FALSE(cache->IsResident(key));
+  EXPECT_EQ(cache->stats().resident_bytes, 0u);
+  {
+    auto pinned = cache->Pin(key);
+    ASSERT_TRUE(pinned.ok()) << pinned.status();
+    ExpectBytes(*pinned, Single(4));
+  }
+  EXPECT_EQ(demand_gate_->batches(), (std::vector<std::vector<uint64_t>>{{ReadOffset(4)}}));
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.prefetch.completed, 0u);
+  EXPECT_EQ(s.prefetch.late, 0u);
+}
+
+// A Pin that waited for a prefetch read gets that read's error, as it would a
+// demand read's (no second attempt); the block is left absent with its memory
+// free, and the next Pin reads it again.
+TEST_F(BlockCacheTwoThreadTest, APinWaitingForAFailingPrefetchGetsItsError) {
+  auto opened = FaultInjectingBlockReader::Open(path_, BlockReaderOptions{});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  FaultInjectingBlockReader* faulty = opened->get();
+  faulty->InjectError(0, kFileBytes, EIO);
+  auto cache = MakeTwoThreadCache(1 << 20, *std::move(opened));
+  const BlockKey key = *cache->Register(Single(5));
+  cache->Prefetch({key}, /*tag=*/1);
+  prefetch_gate_->WaitEntered(1);
+  absl::StatusOr<PinnedBlock> pinned;
+  std::thread pin([&] { pinned = cache->Pin(key); });
+  SpinUntil([&] { return cache->stats().prefetch.late == 1; });
+  prefetch_gate_->Open();
+  pin.join();
+  ASSERT_FALSE(pinned.ok());
+  EXPECT_EQ(pinned.status().code(), absl::StatusCode::kDataLoss) << pinned.status();
+  EXPECT_TRUE(absl::StrContains(pinned.status().message(), path_)) << pinned.status();
+  EXPECT_TRUE(demand_gate_->batches().empty());
+  EXPECT_EQ(faulty->counters().in_flight(), 0);
+  EXPECT_EQ(cache->stats().resident_bytes, 0u);
+  auto again = cache->Pin(key);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ExpectBytes(*again, Single(5));
+}
+
+TEST_F(BlockCacheTwoThreadTest, DestructionWaitsForTheReadInFlight) {
+  auto cache = MakeTwoThreadCache(1 << 20);
+  const BlockKey key = *cache->Register(Single(6));
+  cache->Prefetch({key}, /*tag=*/1);
+  prefetch_gate_->WaitEntered(1);
+  std::thread opener([gate = prefetch_gate_] {
+    // Most likely the destructor is waiting by then; the outcome is the same if not.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    gate->Open();
+  });
+  cache.reset();
+  opener.join();
+  EXPECT_EQ(prefetch_gate_->batches().size(), 1u);  // It ran to the end.
+}
+
+// With the arena full of a prefetch in flight, a demand read waits for it to
+// land and evicts it, rather than fail for lack of room.
+TEST_F(BlockCacheTwoThreadTest, DemandReadWaitsForMemoryHeldByAPrefetchInFlight) {
+  auto probe = MakeTwoThreadCache(1 << 20);
+  const uint64_t bytes = probe->ResidentBytes(*probe->Register(Single(1)));
+  auto cache = MakeTwoThreadCache(bytes);  // Room for one block.
+  const BlockKey guess = *cache->Register(Single(1));
+  const BlockKey needed = *cache->Register(Single(2));
+  cache->Prefetch({guess}, /*tag=*/1);
+  prefetch_gate_->WaitEntered(1);
+  absl::StatusOr<PinnedBlock> pinned;
+  std::thread pin([&] { pinned = cache->Pin(needed); });
+  SpinUntil([&] { return cache->stats().of(BlockClass::kExpert).misses == 1; });
+  // Most likely the demand thread has found the arena full by then; the
+  // outcome is the same if not.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  prefetch_gate_->Open();
+  pin.join();
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ExpectBytes(*pinned, Single(2));
+  EXPECT_FALSE(cache->IsResident(guess));
+  const TierStats s = cache->stats();
+  EXPECT_EQ(s.prefetch.completed, 1u);
+  EXPECT_EQ(s.prefetch.wasted, 1u);
+  EXPECT_LE(s.peak_resident_bytes, bytes);
+}
+
+TEST_F(BlockCacheTwoThreadTest, APrefetchReaderOfAnotherFileIsRefused) {
+  const std::string other = ::strata::testing::ScratchDir() + "/block_cache_test_other.bin";
+  ASSERT_TRUE(::strata::testing::WriteWholeFile(other, bytes_.substr(0, kFileBytes / 2)));
+  auto prefetch_reader = BlockReader::Open(other, BlockReaderOptions{});
+  ASSERT_TRUE(prefetch_reader.ok());
+  auto cache = BlockCache::Create(RealReader(), 1 << 20, *MakeEvictionPolicy("lru"), 0,
+                                  *std::move(prefetch_reader));
+  EXPECT_EQ(cache.status().code(), absl::StatusCode::kInvalidArgument) << cache.status();
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // A hook that sees every read the tier issues and every wait a computation
 // spends on one, with wall-clock times: `strata profile` turns these into a
-// Chrome trace timeline. Implementations must be thread-safe (the I/O thread
-// and the compute thread both call in) and cheap.
+// Chrome trace timeline. Implementations must be thread-safe (the I/O threads
+// of every cache and the compute thread call in; a cache calls in under its
+// lock, so calls from one cache never overlap) and cheap.
 #ifndef STRATA_OFFLOAD_IO_OBSERVER_H_
 #define STRATA_OFFLOAD_IO_OBSERVER_H_
 

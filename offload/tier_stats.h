@@ -18,7 +18,11 @@ struct ClassCounters {
   uint64_t hits = 0;
   uint64_t misses = 0;
   uint64_t bytes_read = 0;  // From the NVMe tier (the model file).
-  double read_seconds = 0;  // Wall time spent waiting for those reads.
+  // I/O time of those reads: each batch's share of the time it was in flight
+  // (split equally while a batch of the cache's other I/O thread was too), split
+  // among its blocks by bytes. So bytes_read / read_seconds is the device's
+  // rate while this cache reads, with one I/O thread or two.
+  double read_seconds = 0;
   uint64_t evictions = 0;
   uint64_t evicted_bytes = 0;
   double stall_seconds = 0;  // Time computations waited for these blocks' reads.
@@ -71,8 +75,11 @@ struct TierStats {
   PrefetchCounters prefetch;
   // Expert blocks per layer (hits, misses, bytes, stalls), [layers seen].
   std::vector<ClassCounters> expert_by_layer;
-  double io_busy_seconds = 0;  // The I/O thread reading.
-  double io_idle_seconds = 0;  // The I/O thread waiting for work.
+  // A cache's lifetime, split by whether any of its I/O threads (one or two)
+  // has a read in flight: overlapping reads count once, and busy + idle is
+  // wall time. WeightStore::stats() adds up its two caches'.
+  double io_busy_seconds = 0;
+  double io_idle_seconds = 0;
 
   const ClassCounters& of(BlockClass c) const { return by_class[static_cast<int>(c)]; }
   ClassCounters& of(BlockClass c) { return by_class[static_cast<int>(c)]; }

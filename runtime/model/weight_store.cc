@@ -24,9 +24,13 @@ absl::StatusOr<std::unique_ptr<offload::BlockCache>> MakeCache(const std::string
                                                                uint64_t capacity,
                                                                uint64_t slot_bytes) {
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<BlockReader> reader, OpenReader(path, options));
+  // Both caches get prefetches (experts; layers and routers): with a reader
+  // of their own, on their own thread, demand reads never queue behind them.
+  STRATA_ASSIGN_OR_RETURN(std::unique_ptr<BlockReader> prefetch_reader, OpenReader(path, options));
   STRATA_ASSIGN_OR_RETURN(std::unique_ptr<offload::EvictionPolicy> policy,
                           offload::MakeEvictionPolicy(options.cache_policy));
-  return offload::BlockCache::Create(std::move(reader), capacity, std::move(policy), slot_bytes);
+  return offload::BlockCache::Create(std::move(reader), capacity, std::move(policy), slot_bytes,
+                                     std::move(prefetch_reader));
 }
 
 TensorView Resolve(const offload::PinnedBlock& block, const TensorView& t) {

@@ -8,7 +8,9 @@
 // expert's size), so that any free slot fits any expert and fragmentation can
 // never make a fitting budget fail. Misses are read from the model file with
 // the storage/ BlockReader (io_uring + O_DIRECT when available) straight into
-// the arenas; there is no other copy of any weight in RAM.
+// the arenas; there is no other copy of any weight in RAM. Each cache has two
+// readers of the file, one for demand reads and one for prefetches, each on
+// its own I/O thread.
 //
 // Thread-safety: every method may be called from any thread (the caches lock).
 #ifndef STRATA_RUNTIME_MODEL_WEIGHT_STORE_H_
@@ -36,8 +38,8 @@ struct WeightStoreOptions {
   uint64_t expert_cache_bytes = 0;
   std::string cache_policy = "lru";
   BlockReaderOptions io;
-  // Opens the store's readers (one per cache); BlockReader::Open when
-  // empty. Tests inject faults through it.
+  // Opens the store's readers (two per cache: demand and prefetch);
+  // BlockReader::Open when empty. Tests inject faults through it.
   std::function<absl::StatusOr<std::unique_ptr<BlockReader>>(const std::string& path,
                                                              const BlockReaderOptions& options)>
       open_reader;

@@ -216,7 +216,8 @@ TEST_F(TieredBudgetTest, EioStopsGenerationAndRecoversWithoutCorruption) {
   FaultyReaders faulty;
   auto model = OpenWithBudget(*path_, min_budget_, "lru", faulty.Options());
   ASSERT_TRUE(model.ok()) << model.status();
-  ASSERT_EQ(faulty.readers.size(), 2u);  // The dense and the expert cache.
+  // The demand and prefetch readers of the dense and the expert cache.
+  ASSERT_EQ(faulty.readers.size(), 4u);
   auto ctx = InferenceContext::Create(**model, SmallContext());
   ASSERT_TRUE(ctx.ok());
   ASSERT_TRUE((*ctx)->Eval(*prompt_).ok());
