@@ -15,11 +15,12 @@ using Clock = std::chrono::steady_clock;
 // device's queue busy, few enough that a demand read arriving meanwhile waits
 // little.
 constexpr size_t kPrefetchBatch = 2;
-// Blocks per batch on a prefetch thread of its own. Demand reads no longer
-// wait behind it, so it can keep the device's queue deeper; still a few, since
-// a batch's blocks become resident only when all of it has landed (a prefetch
-// due soon should not wait for one due later) and hold their memory meanwhile.
-constexpr size_t kPrefetchLaneBatch = 4;
+// Blocks per batch on a prefetch thread of its own: one. A batch's blocks
+// become resident only when all of it has landed, and the predictor's first
+// choice is usually the one needed next: on the 17 GB model at 6 GiB, one
+// block per batch cut decode's I/O stall from ~40% to 29% where four blocks
+// per batch made the first choice wait for the fourth (BENCHMARKS.md).
+constexpr size_t kPrefetchLaneBatch = 1;
 // Demand reads submitted together at most.
 constexpr size_t kDemandBatch = 64;
 
