@@ -116,8 +116,8 @@ class BlockCache {
   void Request(absl::Span<const BlockKey> keys);
   // Queues speculative reads for those of `keys` that are not resident, to
   // be read on the prefetch thread (or, with one thread, when no demand read
-  // is waiting). `tag` orders them (lower first) and lets
-  // CancelPrefetchesBefore() drop them (e.g. the target layer).
+  // is waiting), first queued first read. `tag` (e.g. the target step) lets
+  // CancelPrefetchesBefore() drop them.
   void Prefetch(absl::Span<const BlockKey> keys, int64_t tag);
   // Drops queued, not yet submitted prefetches with tag < `tag`, and marks
   // resident, still unused ones with tag < `tag` as the next to evict.

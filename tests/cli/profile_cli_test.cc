@@ -97,7 +97,10 @@ TEST_F(ProfileCliTest, TraceIsChromeTraceEventFormat) {
   for (const auto& e : t["traceEvents"]) {
     ASSERT_TRUE(e.contains("ph"));
     if (e["ph"] == "X" && e["cat"] == "compute") ++compute;
-    if (e["ph"] == "X" && e["cat"] == "io") ++io;
+    if (e["ph"] == "X" && e["cat"] == "io") {
+      ++io;
+      EXPECT_EQ(e["tid"], e["args"]["prefetch"].get<bool>() ? 4 : 2);  // One track per thread.
+    }
     if (e["ph"] == "C") ++counters;
     if (e["ph"] == "X") {
       EXPECT_GE(e["dur"].get<double>(), 0.0);

@@ -147,8 +147,11 @@ nlohmann::json TraceJson(const ProfileData& d) {
   events.push_back(
       {{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "strata"}}}});
   thread_name(1, "compute");
-  thread_name(2, "I/O reads");
+  // Demand and prefetch reads run on different I/O threads and overlap:
+  // one track each.
+  thread_name(2, "demand reads");
   thread_name(3, "stalls");
+  thread_name(4, "prefetch reads");
   for (const SpanRecord& s : d.compute) {
     events.push_back({{"name", absl::StrCat("layer ", s.layer)},
                       {"cat", "compute"},
@@ -168,7 +171,7 @@ nlohmann::json TraceJson(const ProfileData& d) {
          {"ts", r.start_us},
          {"dur", std::max(r.end_us - r.start_us, 0.0)},
          {"pid", 1},
-         {"tid", 2},
+         {"tid", r.prefetch ? 4 : 2},
          {"args", {{"bytes", r.bytes}, {"blocks", r.blocks}, {"prefetch", r.prefetch}}}});
   }
   for (const StallRecord& s : d.stalls) {
