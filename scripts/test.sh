@@ -4,6 +4,7 @@
 # STRATA_REQUIRE_FIXTURES=1 (set by CI) turns those skips into failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The fixture agreement table is appended to by each test process: start afresh.
-rm -f build/test_scratch/fixture_agreement.md
+# The report tables (fixture agreement, KV spill, AMX deviation, ...) are
+# appended to by each test process: start afresh.
+rm -f build/test_scratch/*.md
 ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
