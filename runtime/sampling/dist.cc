@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <sstream>
 
 namespace strata::sampling {
 namespace {
@@ -25,6 +26,24 @@ DistSampler::DistSampler(uint32_t seed)
 void DistSampler::Reset() {
   seed_in_use_ = ResolveSeed(requested_seed_);
   rng_.seed(seed_in_use_);
+}
+
+std::string DistSampler::SaveState() const {
+  std::ostringstream out;
+  out << seed_in_use_ << ' ' << rng_;
+  return out.str();
+}
+
+absl::Status DistSampler::RestoreState(absl::string_view state) {
+  std::istringstream in{std::string(state)};
+  uint32_t seed = 0;
+  std::mt19937 rng;
+  if (!(in >> seed >> rng)) {
+    return absl::InvalidArgumentError("unreadable random generator state");
+  }
+  seed_in_use_ = seed;
+  rng_ = rng;
+  return absl::OkStatus();
 }
 
 void DistSampler::Apply(Candidates& candidates) {

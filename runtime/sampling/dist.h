@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "runtime/sampling/sampler.h"
 
@@ -30,6 +31,9 @@ class DistSampler : public Sampler {
   // probability (logit -inf, or underflow) are never drawn.
   void Apply(Candidates& candidates) override;
   void Reset() override;
+  // The seed in use and the generator's position (std::mt19937's text form).
+  std::string SaveState() const override;
+  absl::Status RestoreState(absl::string_view state) override;
   absl::string_view Name() const override { return "dist"; }
 
   // The seed actually in use (the resolved one when constructed with kRandomSeed).

@@ -13,7 +13,9 @@
 #define STRATA_RUNTIME_SAMPLING_SAMPLER_H_
 
 #include <cstdint>
+#include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "runtime/sampling/candidates.h"
 
@@ -33,6 +35,15 @@ class Sampler {
 
   // Forgets all per-sequence state (history window, RNG position). Default: nothing to do.
   virtual void Reset() {}
+
+  // Per-sequence state that Accept() cannot rebuild from the tokens (the RNG
+  // position), as an opaque string for /save; empty when there is none.
+  virtual std::string SaveState() const { return {}; }
+  // Restores what SaveState() returned; InvalidArgument if it cannot be parsed.
+  virtual absl::Status RestoreState(absl::string_view state) {
+    return state.empty() ? absl::OkStatus()
+                         : absl::InvalidArgumentError("this sampler keeps no state");
+  }
 
   // Short name, as llama.cpp prints it ("top-k", "dist", ...). Points to static storage.
   virtual absl::string_view Name() const { return "sampler"; }

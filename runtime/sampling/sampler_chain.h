@@ -36,6 +36,11 @@ class SamplerChain : public Sampler {
   void Apply(Candidates& candidates) override;
   void Accept(int32_t token) override;
   void Reset() override;
+  // Every sampler's state, in order, each as its length, a space and the bytes.
+  std::string SaveState() const override;
+  // InvalidArgument (and nothing changed) unless `state` came from a chain of
+  // the same samplers.
+  absl::Status RestoreState(absl::string_view state) override;
   absl::string_view Name() const override { return "chain"; }
 
   // One generation step: FillCandidates(logits), Apply, Accept(chosen token). Returns the token

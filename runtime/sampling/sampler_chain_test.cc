@@ -142,4 +142,35 @@ TEST(SamplerChainTest, CandidatesBufferIsReusedAcrossTokens) {
 }
 
 }  // namespace
+// The RNG position survives SaveState/RestoreState (chat /save and /load):
+// a chain restored into another chain of the same samplers draws the same
+// tokens from then on; a chain of other samplers refuses it unchanged.
+TEST(SamplerChainTest, StateRoundTripResumesTheDraws) {
+  const std::vector<float> logits = {0.1f, 0.5f, 0.2f, 0.9f, 0.3f, 0.4f, 0.0f, 0.7f};
+  auto make = [](uint32_t seed) {
+    auto chain = std::make_unique<SamplerChain>();
+    chain->Add(std::make_unique<TemperatureSampler>(1.0f));
+    chain->Add(std::make_unique<DistSampler>(seed));
+    return chain;
+  };
+  Candidates c;
+  auto a = make(7);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(a->Sample(logits, c).ok());
+  const std::string state = a->SaveState();
+  auto b = make(99);
+  ASSERT_TRUE(b->RestoreState(state).ok());
+  std::vector<int32_t> from_a, from_b;
+  for (int i = 0; i < 20; ++i) {
+    from_a.push_back(*a->Sample(logits, c));
+    from_b.push_back(*b->Sample(logits, c));
+  }
+  EXPECT_EQ(from_a, from_b);
+
+  SamplerChain greedy;
+  greedy.Add(std::make_unique<GreedySampler>());
+  EXPECT_EQ(greedy.RestoreState(state).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(b->RestoreState("garbage").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(b->RestoreState("0 2 x y").code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace strata::sampling

@@ -253,6 +253,7 @@ absl::Status ChatSession::Save(const std::string& path) {
   s.prompt_text = prompt_text_;
   s.reply_text = reply_text_;
   s.rerender = rerender_;
+  s.sampler_state = sampler_->SaveState();
   s.tokens = tokens_;
   s.n_past = ctx_.n_past();
   return WriteSessionFile(path, s, ctx_);
@@ -281,6 +282,10 @@ absl::Status ChatSession::Load(const std::string& path) {
   tokens_ = s.tokens;
   sampler_->Reset();
   for (int32_t token : tokens_) sampler_->Accept(token);
+  // The RNG resumes where it was saved, so seeded replies continue as they
+  // would have; a chain changed by /set since (or a version 1 file) starts
+  // afresh instead.
+  if (!s.sampler_state.empty()) (void)sampler_->RestoreState(s.sampler_state);
   return absl::OkStatus();
 }
 

@@ -173,6 +173,7 @@ absl::Status WriteSessionFile(const std::string& path, const SessionSnapshot& s,
   w.String(s.prompt_text);
   w.String(s.reply_text);
   w.Pod<uint8_t>(s.rerender ? 1 : 0);
+  w.String(s.sampler_state);
   w.Pod<uint32_t>(static_cast<uint32_t>(s.tokens.size()));
   w.Bytes(s.tokens.data(), s.tokens.size() * sizeof(int32_t));
   w.Pod<uint32_t>(static_cast<uint32_t>(s.n_past));
@@ -253,10 +254,10 @@ absl::StatusOr<SessionFileReader> SessionFileReader::Open(const std::string& pat
   in.seekg(sizeof(kMagic));
   Reader r(&in, path, sizeof(kMagic), size - sizeof(uint64_t));
   STRATA_ASSIGN_OR_RETURN(uint32_t version, r.Pod<uint32_t>());
-  if (version != kSessionFileVersion) {
+  if (version != 1 && version != kSessionFileVersion) {
     return absl::FailedPreconditionError(absl::StrCat(path, ": session file version ", version,
                                                       " is not supported (this strata reads "
-                                                      "version ",
+                                                      "versions 1 to ",
                                                       kSessionFileVersion, ")"));
   }
   STRATA_RETURN_IF_ERROR(r.Pod<uint32_t>().status());
@@ -298,6 +299,9 @@ absl::StatusOr<SessionFileReader> SessionFileReader::Open(const std::string& pat
   STRATA_ASSIGN_OR_RETURN(s.reply_text, r.String());
   STRATA_ASSIGN_OR_RETURN(uint8_t rerender, r.Pod<uint8_t>());
   s.rerender = rerender != 0;
+  if (version >= 2) {
+    STRATA_ASSIGN_OR_RETURN(s.sampler_state, r.String());
+  }
   STRATA_ASSIGN_OR_RETURN(uint32_t n_tokens, r.Pod<uint32_t>());
   if (n_tokens > kMaxCount) return r.Truncated();
   s.tokens.resize(n_tokens);

@@ -1,11 +1,13 @@
 // The chat session file (/save, /load): a conversation and its KV cache.
 //
-// Layout, little-endian (format version 1):
+// Layout, little-endian (format version 2; version 1, without the sampler
+// state, is still read):
 //   "STRATCHT" magic, u32 version, u32 0 (reserved)
 //   u64 model fingerprint, string model name, u32 n_layer, per layer u32
 //     k_dim and u32 v_dim, u32 n_vocab
 //   string template name, u32 message count, per message string role and
-//     string content, string prompt text, string reply text, u8 re-render
+//     string content, string prompt text, string reply text, u8 re-render,
+//     string sampler state (version 2: the RNG position, SamplerChain::SaveState)
 //   u32 token count, i32 tokens, u32 n_past (tokens in the cache; a pending
 //     one may follow)
 //   per layer, per position below n_past: k_dim then v_dim F32 values
@@ -36,7 +38,7 @@
 
 namespace strata::chat {
 
-inline constexpr uint32_t kSessionFileVersion = 1;
+inline constexpr uint32_t kSessionFileVersion = 2;
 
 // Everything /load restores besides the KV rows.
 struct SessionSnapshot {
@@ -45,6 +47,7 @@ struct SessionSnapshot {
   std::string prompt_text;
   std::string reply_text;
   bool rerender = false;
+  std::string sampler_state;    // Empty in version 1 files.
   std::vector<int32_t> tokens;  // [0, n_past) cached, then at most one pending.
   int64_t n_past = 0;
 };

@@ -75,6 +75,34 @@ TEST_F(ChatModelTest, SaveAndLoadContinueWithTheSameReply) {
   EXPECT_EQ(continued->prompt_tokens, again->prompt_tokens);
 }
 
+// Seeded sampling: /load resumes the random generator where /save left it,
+// so a reloaded session (even in a new process) draws the reply the original
+// drew (without the restore it draws another: checked by disabling it).
+TEST_F(ChatModelTest, SeededSamplingContinuesAfterLoad) {
+  SessionOptions o = Options();
+  o.sampling.temp = 1.5f;
+  o.sampling.top_k = 0;
+  o.sampling.top_p = 1.0f;
+  o.sampling.min_p = 0.0f;
+  o.sampling.seed = 7;
+  auto ctx = NewContext();
+  auto session = ChatSession::Create(ctx.get(), o);
+  ASSERT_TRUE(session.ok()) << session.status();
+  ASSERT_TRUE((*session)->Turn("Hello", [](absl::string_view) {}).ok());
+  const std::string path = Scratch("seeded.chat");
+  ASSERT_TRUE((*session)->Save(path).ok());
+  auto original = (*session)->Turn("What next?", [](absl::string_view) {});
+  ASSERT_TRUE(original.ok());
+
+  auto fresh_ctx = NewContext();
+  auto fresh = ChatSession::Create(fresh_ctx.get(), o);
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_TRUE((*fresh)->Load(path).ok());
+  auto continued = (*fresh)->Turn("What next?", [](absl::string_view) {});
+  ASSERT_TRUE(continued.ok());
+  EXPECT_EQ(continued->reply, original->reply);
+}
+
 TEST_F(ChatModelTest, CorruptAndMismatchedFilesAreRefused) {
   auto ctx = NewContext();
   auto session = NewSession(ctx.get());
@@ -109,9 +137,9 @@ TEST_F(ChatModelTest, CorruptAndMismatchedFilesAreRefused) {
   expect_refused("text.chat", "hello, I am not a session file at all", absl::StatusCode::kDataLoss,
                  "not a strata chat session file");
   std::string future = bytes;
-  future[8] = 2;  // Version 2.
+  future[8] = 3;  // Version 3.
   Reseal(&future);
-  expect_refused("future.chat", future, absl::StatusCode::kFailedPrecondition, "version 2");
+  expect_refused("future.chat", future, absl::StatusCode::kFailedPrecondition, "version 3");
   std::string other_model = bytes;
   other_model[16] ^= 1;  // The model fingerprint.
   Reseal(&other_model);
