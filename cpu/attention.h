@@ -1,9 +1,9 @@
-// Causal scaled-dot-product attention over an F32 KV cache, contiguous or
-// paged.
+// Causal scaled-dot-product attention over an F32 or F16 KV cache,
+// contiguous or paged.
 //
 // One query head attends over positions [0, n_kv) of one KV head:
 //   out = softmax(scale * K q) V
-// K and V rows are `kv_stride` floats apart (the cache interleaves KV heads:
+// K and V rows are `kv_stride` elements apart (the cache interleaves KV heads:
 // [pos][kv_head][head_dim]). In a paged cache (runtime/kv_cache.h) the rows
 // are split into pages of `tokens_per_page` positions: position j is row
 // j % tokens_per_page of page j / tokens_per_page. Pure functions.
@@ -23,6 +23,17 @@
 // accumulator slots of ggml_vec_dot_f32 (four 16-lane vectors) are kept per
 // dimension, fed in position order, then reduced in ggml's order. Reading V
 // a column at a time, as the definition does, would stride through the cache.
+//
+// An F16 cache (PagedKvF16, IEEE half rows) follows llama.cpp's non-flash
+// path with an F16 cache for one query token: the scores are
+// ggml_vec_dot_f16(K row, q rounded to F16), and out[d] is ggml_vec_dot_f16
+// over the kv_len view of (V column, softmax probabilities rounded to F16):
+// the same 64 slots per dimension, fed with fma(half V, half p), reduced in
+// ggml's order, the tail products summed in double (cpu/reference
+// VecDotF16). Prefill batches use the same code, one token at a time;
+// llama.cpp may compute a multi-token F16 batch with llamafile's tinyBLAS
+// (another order, q not rounded), so F16-cache prefill is not claimed
+// bit-identical to llama.cpp (there are no F16-cache fixture references).
 #ifndef STRATA_CPU_ATTENTION_H_
 #define STRATA_CPU_ATTENTION_H_
 
@@ -35,7 +46,7 @@ namespace strata::cpu {
 struct AttentionShape {
   int head_dim_k = 0;
   int head_dim_v = 0;
-  int64_t kv_stride_k = 0;  // Floats between consecutive positions in K.
+  int64_t kv_stride_k = 0;  // Elements between consecutive positions in K.
   int64_t kv_stride_v = 0;  // Likewise in V.
   float scale = 1.0f;
   // Length of the (masked) KV view; values below n_kv mean n_kv.
@@ -43,14 +54,17 @@ struct AttentionShape {
 };
 
 // A paged KV cache as attention sees it: per page, the address of its first
-// K (V) row for the KV head attended over.
-struct PagedKv {
-  const float* const* k_pages = nullptr;  // [n_pages]
-  const float* const* v_pages = nullptr;  // [n_pages]
-  int64_t k_offset = 0;                   // Floats from a page's address to this head's row 0.
+// K (V) row for the KV head attended over. T: float (F32) or uint16_t (F16).
+template <typename T>
+struct PagedKvOf {
+  const T* const* k_pages = nullptr;  // [n_pages]
+  const T* const* v_pages = nullptr;  // [n_pages]
+  int64_t k_offset = 0;               // Elements from a page's address to this head's row 0.
   int64_t v_offset = 0;
   int64_t tokens_per_page = 1;
 };
+using PagedKv = PagedKvOf<float>;
+using PagedKvF16 = PagedKvOf<uint16_t>;  // IEEE half rows.
 
 // Floats of `scratch` an attention call needs for up to `max_kv_len`
 // positions (max(n_kv, kv_len)) and value heads of `head_dim_v`.
@@ -64,6 +78,9 @@ void AttendOneHead(const AttentionShape& shape, const float* q, const float* k, 
 // The same over a paged cache (at least ceil(n_kv / tokens_per_page) pages).
 void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const PagedKv& kv,
                         int64_t n_kv, float* scratch, float* out);
+// Over an F16 cache (see the file comment); the same scratch.
+void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const PagedKvF16& kv,
+                        int64_t n_kv, float* scratch, float* out);
 
 // Decode attention of one token's `n_head` query heads over a long cache,
 // split across `pool` over the KV length (the scores) and over the value
@@ -76,6 +93,9 @@ void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const Paged
 // SplitDecodeScratchFloats(n_head, max(n_kv, kv_len), head_dim_v, threads).
 void AttendDecodeSplit(const AttentionShape& shape, const float* q, const PagedKv& kv, int n_head,
                        int group, int64_t n_kv, ThreadPool* pool, float* scratch, float* out);
+void AttendDecodeSplit(const AttentionShape& shape, const float* q, const PagedKvF16& kv,
+                       int n_head, int group, int64_t n_kv, ThreadPool* pool, float* scratch,
+                       float* out);
 int64_t SplitDecodeScratchFloats(int n_head, int64_t max_kv_len, int head_dim_v, int n_threads);
 
 }  // namespace strata::cpu

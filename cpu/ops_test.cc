@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "core/fp16.h"
 #include "cpu/activations.h"
 #include "cpu/attention.h"
 #include "cpu/norm.h"
@@ -206,6 +207,83 @@ INSTANTIATE_TEST_SUITE_P(
                       PagedCase{80, 80, 5000, 0, 256},     // long, tail of 8
                       PagedCase{16, 16, 23, 30, 23}));     // view not a step multiple
 
+// llama.cpp's non-flash attention over an F16 cache for one query token, one
+// column of V at a time with the scalar reference F16 dot (VecDotF16): the
+// scores dot K rows with q rounded to F16, the second product dots each V
+// column with the probabilities rounded to F16.
+std::vector<float> AttendByDefinitionF16(const AttentionShape& shape, const float* q,
+                                         const PagedKvF16& kv, int64_t n_kv) {
+  const QuantKernels& f16 = *FindReferenceKernels(DType::kF16);
+  const int64_t len = std::max(n_kv, shape.kv_len);
+  auto row = [&](const uint16_t* const* pages, int64_t offset, int64_t stride, int64_t j) {
+    return pages[j / kv.tokens_per_page] + offset + (j % kv.tokens_per_page) * stride;
+  };
+  std::vector<uint16_t> q16(shape.head_dim_k), p16(len), column(len, 0);
+  f16.from_float(q, q16.data(), shape.head_dim_k);
+  std::vector<float> p(len, -INFINITY), out(shape.head_dim_v);
+  for (int64_t j = 0; j < n_kv; ++j) {
+    p[j] = f16.vec_dot(shape.head_dim_k, row(kv.k_pages, kv.k_offset, shape.kv_stride_k, j),
+                       q16.data());
+  }
+  Softmax(p.data(), len, shape.scale);
+  f16.from_float(p.data(), p16.data(), len);
+  for (int d = 0; d < shape.head_dim_v; ++d) {
+    for (int64_t j = 0; j < n_kv; ++j)
+      column[j] = row(kv.v_pages, kv.v_offset, shape.kv_stride_v, j)[d];
+    out[d] = f16.vec_dot(len, column.data(), p16.data());
+  }
+  return out;
+}
+
+std::vector<uint16_t> RandomHalves(int64_t n, uint32_t seed) {
+  const std::vector<float> x = RandomVector(n, seed);
+  std::vector<uint16_t> h(n);
+  for (int64_t i = 0; i < n; ++i) h[i] = Fp32ToFp16(x[i]);
+  return h;
+}
+
+class PagedAttentionF16Test : public ::testing::TestWithParam<PagedCase> {};
+
+TEST_P(PagedAttentionF16Test, EqualsTheDefinitionBitForBit) {
+  const PagedCase c = GetParam();
+  const int n_head_kv = 2;
+  const int64_t stride_k = n_head_kv * c.head_dim_k, stride_v = n_head_kv * c.head_dim_v;
+  const int64_t n_pages = (c.n_kv + c.tokens_per_page - 1) / c.tokens_per_page;
+  std::vector<std::vector<uint16_t>> k_store, v_store;
+  std::vector<const uint16_t*> k_pages, v_pages;
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_store.push_back(RandomHalves(c.tokens_per_page * stride_k, 100 + page));
+    v_store.push_back(RandomHalves(c.tokens_per_page * stride_v, 200 + page));
+  }
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_pages.push_back(k_store[page].data());
+    v_pages.push_back(v_store[page].data());
+  }
+  const auto q = RandomVector(c.head_dim_k, 7, 2.0f);
+  AttentionShape shape{c.head_dim_k, c.head_dim_v, stride_k, stride_v, 0.125f, c.kv_len};
+  PagedKvF16 kv{k_pages.data(), v_pages.data(), c.head_dim_k, c.head_dim_v, c.tokens_per_page};
+  const int64_t len = std::max(c.n_kv, c.kv_len);
+  std::vector<float> scratch(AttentionScratchFloats(len, c.head_dim_v), NAN);
+  std::vector<float> out(c.head_dim_v);
+  AttendOneHeadPaged(shape, q.data(), kv, c.n_kv, scratch.data(), out.data());
+  const std::vector<float> want = AttendByDefinitionF16(shape, q.data(), kv, c.n_kv);
+  for (int d = 0; d < c.head_dim_v; ++d) {
+    ASSERT_EQ(std::bit_cast<uint32_t>(out[d]), std::bit_cast<uint32_t>(want[d]))
+        << "d " << d << ": " << out[d] << " vs " << want[d];
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, PagedAttentionF16Test,
+    ::testing::Values(PagedCase{128, 128, 1, 256, 32},     // first decode step, padded view
+                      PagedCase{128, 128, 300, 512, 32},   // main part and masked rows
+                      PagedCase{64, 64, 64, 0, 16},        // exactly one step, no tail
+                      PagedCase{64, 64, 100, 0, 7},        // a tail of 36, odd pages
+                      PagedCase{192, 128, 777, 1024, 64},  // K and V heads differ
+                      PagedCase{80, 80, 5000, 0, 256},     // long, tail of 8
+                      PagedCase{16, 16, 23, 30, 23},       // view not a step multiple
+                      PagedCase{72, 40, 131, 0, 5}));      // odd dims, tail of 3
+
 struct SplitCase {
   int n_head;
   int group;  // Query heads per KV head.
@@ -245,6 +323,39 @@ TEST_P(DecodeSplitTest, EqualsOneHeadAtATime) {
     PagedKv head = kv;
     head.k_offset = head.v_offset = static_cast<int64_t>(h / c.group) * c.head_dim;
     AttendOneHeadPaged(shape, q.data() + h * c.head_dim, head, c.n_kv, one.data(), want.data());
+    ASSERT_EQ(std::memcmp(got.data() + h * c.head_dim, want.data(), c.head_dim * sizeof(float)), 0)
+        << "head " << h;
+  }
+}
+
+// The same over an F16 cache.
+TEST_P(DecodeSplitTest, F16EqualsOneHeadAtATime) {
+  const SplitCase c = GetParam();
+  const int n_head_kv = c.n_head / c.group;
+  const int64_t stride = static_cast<int64_t>(n_head_kv) * c.head_dim;
+  const int64_t per_page = 32;
+  const int64_t n_pages = (c.n_kv + per_page - 1) / per_page;
+  const auto k = RandomHalves(n_pages * per_page * stride, 11);
+  const auto v = RandomHalves(n_pages * per_page * stride, 12);
+  std::vector<const uint16_t*> k_pages, v_pages;
+  for (int64_t page = 0; page < n_pages; ++page) {
+    k_pages.push_back(k.data() + page * per_page * stride);
+    v_pages.push_back(v.data() + page * per_page * stride);
+  }
+  const auto q = RandomVector(static_cast<int64_t>(c.n_head) * c.head_dim, 13, 2.0f);
+  AttentionShape shape{c.head_dim, c.head_dim, stride, stride, 0.09f, c.kv_len};
+  const PagedKvF16 kv{k_pages.data(), v_pages.data(), 0, 0, per_page};
+  const int64_t len = std::max(c.n_kv, c.kv_len);
+  ThreadPool pool(2);
+  std::vector<float> scratch(SplitDecodeScratchFloats(c.n_head, len, c.head_dim, 2), NAN);
+  std::vector<float> got(static_cast<size_t>(c.n_head) * c.head_dim);
+  AttendDecodeSplit(shape, q.data(), kv, c.n_head, c.group, c.n_kv, &pool, scratch.data(),
+                    got.data());
+  for (int h = 0; h < c.n_head; ++h) {
+    PagedKvF16 head = kv;
+    head.k_offset = head.v_offset = static_cast<int64_t>(h / c.group) * c.head_dim;
+    const std::vector<float> want =
+        AttendByDefinitionF16(shape, q.data() + h * c.head_dim, head, c.n_kv);
     ASSERT_EQ(std::memcmp(got.data() + h * c.head_dim, want.data(), c.head_dim * sizeof(float)), 0)
         << "head " << h;
   }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/fp16.h"
 #include "core/status_macros.h"
 
 namespace strata {
@@ -22,7 +23,7 @@ std::string Mib(uint64_t bytes) {
 struct Geometry {
   int64_t block_tokens = 0;
   int64_t max_pages = 0;
-  int64_t block_floats = 0;
+  int64_t block_values = 0;  // K and V values of one block.
   uint64_t slot_bytes = 0;
   uint64_t full_blocks = 0;
   uint64_t capacity_blocks = 0;
@@ -46,9 +47,10 @@ absl::StatusOr<Geometry> GeometryFor(const HParams& hp, int64_t n_ctx,
   Geometry g;
   g.block_tokens = options.block_tokens;
   g.max_pages = (n_ctx + g.block_tokens - 1) / g.block_tokens;
-  g.block_floats = g.block_tokens * (max_k + max_v);
-  g.slot_bytes = (static_cast<uint64_t>(g.block_floats) * 4 + kSlotAlignment - 1) / kSlotAlignment *
-                 kSlotAlignment;
+  g.block_values = g.block_tokens * (max_k + max_v);
+  g.slot_bytes =
+      (static_cast<uint64_t>(g.block_values * KvTypeBytes(options.type)) + kSlotAlignment - 1) /
+      kSlotAlignment * kSlotAlignment;
   g.full_blocks = static_cast<uint64_t>(g.max_pages) * hp.n_layer;
   g.capacity_blocks = g.full_blocks;
   if (options.ram_budget_bytes > 0) {
@@ -59,11 +61,37 @@ absl::StatusOr<Geometry> GeometryFor(const HParams& hp, int64_t n_ctx,
 
 }  // namespace
 
+void KvLayerView::StoreRow(int64_t pos, const float* k, const float* v) const {
+  if (type_ == KvType::kF32) {
+    std::memcpy(k_row(pos), k, k_dim_ * sizeof(float));
+    std::memcpy(v_row(pos), v, v_dim_ * sizeof(float));
+    return;
+  }
+  uint16_t* k16 = static_cast<uint16_t*>(k_row(pos));
+  uint16_t* v16 = static_cast<uint16_t*>(v_row(pos));
+  for (int64_t i = 0; i < k_dim_; ++i) k16[i] = Fp32ToFp16(k[i]);
+  for (int64_t i = 0; i < v_dim_; ++i) v16[i] = Fp32ToFp16(v[i]);
+}
+
+void KvLayerView::LoadRow(int64_t pos, float* k, float* v) const {
+  if (type_ == KvType::kF32) {
+    std::memcpy(k, k_row(pos), k_dim_ * sizeof(float));
+    std::memcpy(v, v_row(pos), v_dim_ * sizeof(float));
+    return;
+  }
+  const uint16_t* k16 = static_cast<const uint16_t*>(k_row(pos));
+  const uint16_t* v16 = static_cast<const uint16_t*>(v_row(pos));
+  for (int64_t i = 0; i < k_dim_; ++i) k[i] = Fp16ToFp32(k16[i]);
+  for (int64_t i = 0; i < v_dim_; ++i) v[i] = Fp16ToFp32(v16[i]);
+}
+
 int64_t KvCache::BytesFor(const HParams& hp, int64_t n_ctx, const KvCacheOptions& options) {
   absl::StatusOr<Geometry> g = GeometryFor(hp, n_ctx, options);
   if (!g.ok()) return 0;
   uint64_t bytes = g->capacity_blocks * g->slot_bytes;
-  if (g->spills()) bytes += KvSpillStore::StagingBytes(options.spill_type, g->block_floats);
+  if (g->spills()) {
+    bytes += KvSpillStore::StagingBytes(options.spill_type, g->block_values, options.type);
+  }
   return static_cast<int64_t>(bytes);
 }
 
@@ -83,7 +111,8 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const HParams& hp, int6
         g.block_tokens, " positions at once, at least ", Mib(g.max_pages * g.slot_bytes), " (",
         g.max_pages * g.slot_bytes, " bytes); raise --kv-budget or lower -c"));
   }
-  auto cache = std::unique_ptr<KvCache>(new KvCache(n_ctx, g.block_tokens, g.max_pages));
+  auto cache =
+      std::unique_ptr<KvCache>(new KvCache(n_ctx, options.type, g.block_tokens, g.max_pages));
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     cache->k_dim_.push_back(hp.kv_dim_k(il));
     cache->v_dim_.push_back(hp.kv_dim_v(il));
@@ -98,12 +127,13 @@ absl::StatusOr<std::unique_ptr<KvCache>> KvCache::Create(const HParams& hp, int6
     } else {
       STRATA_ASSIGN_OR_RETURN(file, SpillFile::Create(dir));
     }
-    STRATA_ASSIGN_OR_RETURN(
-        backing, KvSpillStore::Create(std::move(file), options.spill_type, g.block_floats));
+    STRATA_ASSIGN_OR_RETURN(backing, KvSpillStore::Create(std::move(file), options.spill_type,
+                                                          g.block_values, options.type));
   }
   STRATA_ASSIGN_OR_RETURN(cache->pool_,
-                          offload::KvBlockPool::Create(static_cast<uint64_t>(g.block_floats) * 4,
-                                                       g.capacity_blocks, std::move(backing)));
+                          offload::KvBlockPool::Create(
+                              static_cast<uint64_t>(g.block_values * KvTypeBytes(options.type)),
+                              g.capacity_blocks, std::move(backing)));
   return cache;
 }
 
@@ -157,16 +187,21 @@ absl::StatusOr<KvLayerView> KvCache::PinLayer(int64_t il, int64_t begin, int64_t
   }
   STRATA_ASSIGN_OR_RETURN(std::vector<offload::PinnedKvBlock> pins, pool_->Pin(requests));
   KvLayerView view;
+  view.type_ = type_;
   view.first_page_ = first;
   view.block_tokens_ = bt;
   view.k_dim_ = k_dim_[il];
   view.v_dim_ = v_dim_[il];
-  view.k_pages_.reserve(pins.size());
-  view.v_pages_.reserve(pins.size());
   for (const offload::PinnedKvBlock& pin : pins) {
-    float* block = reinterpret_cast<float*>(pin.data());
-    view.k_pages_.push_back(block);
-    view.v_pages_.push_back(block + bt * k_dim_[il]);
+    if (type_ == KvType::kF16) {
+      uint16_t* block = reinterpret_cast<uint16_t*>(pin.data());
+      view.k_pages_f16_.push_back(block);
+      view.v_pages_f16_.push_back(block + bt * k_dim_[il]);
+    } else {
+      float* block = reinterpret_cast<float*>(pin.data());
+      view.k_pages_.push_back(block);
+      view.v_pages_.push_back(block + bt * k_dim_[il]);
+    }
   }
   view.pins_ = std::move(pins);
   return view;
@@ -195,8 +230,7 @@ absl::Status KvCache::ReadRows(int64_t il, int64_t pos0, int64_t n, float* k, fl
   return ForEachPage(il, pos0, n, /*write=*/false,
                      [&](const KvLayerView& view, int64_t begin, int64_t end) {
                        for (int64_t pos = begin; pos < end; ++pos) {
-                         std::memcpy(k + (pos - pos0) * kd, view.k_row(pos), kd * sizeof(float));
-                         std::memcpy(v + (pos - pos0) * vd, view.v_row(pos), vd * sizeof(float));
+                         view.LoadRow(pos, k + (pos - pos0) * kd, v + (pos - pos0) * vd);
                        }
                      });
 }
@@ -208,8 +242,7 @@ absl::Status KvCache::WriteRows(int64_t il, int64_t pos0, int64_t n, const float
   return ForEachPage(il, pos0, n, /*write=*/true,
                      [&](const KvLayerView& view, int64_t begin, int64_t end) {
                        for (int64_t pos = begin; pos < end; ++pos) {
-                         std::memcpy(view.k_row(pos), k + (pos - pos0) * kd, kd * sizeof(float));
-                         std::memcpy(view.v_row(pos), v + (pos - pos0) * vd, vd * sizeof(float));
+                         view.StoreRow(pos, k + (pos - pos0) * kd, v + (pos - pos0) * vd);
                        }
                      });
 }
@@ -217,6 +250,7 @@ absl::Status KvCache::WriteRows(int64_t il, int64_t pos0, int64_t n, const float
 KvCacheStats KvCache::stats() const {
   KvCacheStats s;
   s.pool = pool_->stats();
+  s.type = type_;
   s.n_used = n_used();
   s.pages_used = static_cast<int64_t>(table_.pages(0).size());
   s.max_pages = table_.max_pages();

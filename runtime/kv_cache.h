@@ -1,4 +1,7 @@
-// The paged key/value cache of one sequence, in F32.
+// The paged key/value cache of one sequence, in F32 or F16 (KvCacheOptions::
+// type, --kv-type). F32 keeps our logits bit-identical to llama.cpp's
+// fixture outputs (made with an F32 cache); F16 is llama.cpp's default cache
+// type, half the memory, and rows are rounded to nearest-even when written.
 //
 // Positions are grouped into pages of `block_tokens` positions; a page holds,
 // per layer, one KV block: K rows [block_tokens, n_head_kv * head_dim_k] then
@@ -46,6 +49,7 @@
 namespace strata {
 
 struct KvCacheOptions {
+  KvType type = KvType::kF32;     // Element type of the K and V rows.
   int64_t block_tokens = 32;      // Positions per block (per layer).
   uint64_t ram_budget_bytes = 0;  // 0: room for the whole context (no spill).
   KvSpillType spill_type = KvSpillType::kF32;
@@ -70,24 +74,45 @@ class KvLayerView {
   KvLayerView(KvLayerView&&) = default;
   KvLayerView& operator=(KvLayerView&&) = default;
 
-  float* k_row(int64_t pos) const {
-    return k_pages_[pos / block_tokens_ - first_page_] + (pos % block_tokens_) * k_dim_;
+  KvType type() const { return type_; }
+  // Row `pos` as stored: [k_stride()] / [v_stride()] values of type().
+  void* k_row(int64_t pos) const {
+    return Page(k_pages_, k_pages_f16_, pos) + (pos % block_tokens_) * k_dim_ * KvTypeBytes(type_);
   }
-  float* v_row(int64_t pos) const {
-    return v_pages_[pos / block_tokens_ - first_page_] + (pos % block_tokens_) * v_dim_;
+  void* v_row(int64_t pos) const {
+    return Page(v_pages_, v_pages_f16_, pos) + (pos % block_tokens_) * v_dim_ * KvTypeBytes(type_);
   }
-  // Pages from the first pinned one: [n_pages] pointers to K / V row 0.
+  // Stores F32 rows k [k_stride()] and v [v_stride()] at `pos`, rounded to
+  // nearest-even in an F16 cache (ggml's FP32 -> FP16).
+  void StoreRow(int64_t pos, const float* k, const float* v) const;
+  // Loads row `pos` as F32 (exact in either type).
+  void LoadRow(int64_t pos, float* k, float* v) const;
+  // Pages from the first pinned one: [n_pages] pointers to K / V row 0, in
+  // an F32 cache (k_pages, v_pages) or an F16 one (k_pages_f16, v_pages_f16);
+  // the other pair is empty.
   const float* const* k_pages() const { return k_pages_.data(); }
   const float* const* v_pages() const { return v_pages_.data(); }
+  const uint16_t* const* k_pages_f16() const { return k_pages_f16_.data(); }
+  const uint16_t* const* v_pages_f16() const { return v_pages_f16_.data(); }
   int64_t block_tokens() const { return block_tokens_; }
   int64_t k_stride() const { return k_dim_; }
   int64_t v_stride() const { return v_dim_; }
 
  private:
   friend class KvCache;
+  uint8_t* Page(const std::vector<float*>& f32, const std::vector<uint16_t*>& f16,
+                int64_t pos) const {
+    const int64_t i = pos / block_tokens_ - first_page_;
+    return type_ == KvType::kF16 ? reinterpret_cast<uint8_t*>(f16[i])
+                                 : reinterpret_cast<uint8_t*>(f32[i]);
+  }
+
   std::vector<offload::PinnedKvBlock> pins_;
-  std::vector<float*> k_pages_;
+  KvType type_ = KvType::kF32;
+  std::vector<float*> k_pages_;  // F32 cache.
   std::vector<float*> v_pages_;
+  std::vector<uint16_t*> k_pages_f16_;  // F16 cache.
+  std::vector<uint16_t*> v_pages_f16_;
   int64_t first_page_ = 0;
   int64_t block_tokens_ = 1;
   int64_t k_dim_ = 0;
@@ -96,6 +121,7 @@ class KvLayerView {
 
 struct KvCacheStats {
   offload::KvPoolStats pool;
+  KvType type = KvType::kF32;
   int64_t n_used = 0;
   int64_t pages_used = 0;
   int64_t max_pages = 0;
@@ -116,6 +142,7 @@ class KvCache {
   static int64_t MinBytesFor(const HParams& hp, int64_t n_ctx, const KvCacheOptions& options);
 
   int64_t n_ctx() const { return n_ctx_; }
+  KvType type() const { return type_; }
   // Positions [0, n_used) hold valid entries.
   int64_t n_used() const { return table_.length(0); }
   int64_t block_tokens() const { return table_.page_tokens(); }
@@ -140,16 +167,18 @@ class KvCache {
   absl::StatusOr<KvLayerView> PinLayer(int64_t il, int64_t begin, int64_t end, int64_t write_begin);
 
   // Copies rows [pos0, pos0 + n) of layer il out (k: [n, k_dim(il)], v:
-  // [n, v_dim(il)]) or in; [pos0, pos0 + n) must be below n_used. For
-  // saving and restoring a session; page by page, so any budget works.
+  // [n, v_dim(il)]) or in, as F32 whatever the cache type (exact out of an
+  // F16 cache; rounded to nearest-even into one); [pos0, pos0 + n) must be
+  // below n_used. For saving and restoring a session; page by page, so any
+  // budget works.
   absl::Status ReadRows(int64_t il, int64_t pos0, int64_t n, float* k, float* v);
   absl::Status WriteRows(int64_t il, int64_t pos0, int64_t n, const float* k, const float* v);
 
   KvCacheStats stats() const;
 
  private:
-  KvCache(int64_t n_ctx, int64_t block_tokens, int64_t max_pages)
-      : n_ctx_(n_ctx), table_(1, block_tokens, max_pages) {}
+  KvCache(int64_t n_ctx, KvType type, int64_t block_tokens, int64_t max_pages)
+      : n_ctx_(n_ctx), type_(type), table_(1, block_tokens, max_pages) {}
 
   offload::BlockKey Key(int32_t page, int64_t il) const {
     return static_cast<offload::BlockKey>(page) * k_dim_.size() + il;
@@ -161,6 +190,7 @@ class KvCache {
                            absl::FunctionRef<void(const KvLayerView&, int64_t, int64_t)> fn);
 
   int64_t n_ctx_;
+  KvType type_;
   KvBlockTable table_;
   std::vector<int64_t> k_dim_;  // [n_layer]
   std::vector<int64_t> v_dim_;  // [n_layer]

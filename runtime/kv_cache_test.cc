@@ -169,6 +169,84 @@ TEST(KvCacheTest, LossySpillTypesRoundAsDocumented) {
   EXPECT_EQ(KvSpillBytes(KvSpillType::kQ8_0, 100), 4u * 34);
 }
 
+// Max |difference| between every cached row and the one written rounded to
+// F16 (what an F16 cache holds).
+float MaxRowErrorToHalves(KvCache& cache) {
+  float worst = 0;
+  std::vector<float> k(kDim), v(kDim);
+  for (int64_t il = 0; il < cache.n_layer(); ++il) {
+    for (int64_t pos = 0; pos < cache.n_used(); ++pos) {
+      EXPECT_TRUE(cache.ReadRows(il, pos, 1, k.data(), v.data()).ok());
+      const auto k_want = Row(il, pos, false);
+      const auto v_want = Row(il, pos, true);
+      for (int64_t i = 0; i < kDim; ++i) {
+        worst = std::max(worst, std::abs(k[i] - Fp16ToFp32(Fp32ToFp16(k_want[i]))));
+        worst = std::max(worst, std::abs(v[i] - Fp16ToFp32(Fp32ToFp16(v_want[i]))));
+      }
+    }
+  }
+  return worst;
+}
+
+// An F16 cache stores rows as IEEE halves rounded to nearest-even, reads them
+// back widened exactly, and spills them exactly as F16 (and as F16 when F32
+// spill is asked for); Q8_0 spill quantizes the F16 values.
+TEST(KvCacheTest, F16CacheStoresHalvesAndSpillsThemExactly) {
+  for (KvSpillType type : {KvSpillType::kF16, KvSpillType::kF32, KvSpillType::kQ8_0}) {
+    KvCacheOptions options = Options(8, type);
+    options.type = KvType::kF16;
+    auto cache = KvCache::Create(TwoLayers(), 128, options);
+    ASSERT_TRUE(cache.ok()) << cache.status();
+    EXPECT_EQ((*cache)->type(), KvType::kF16);
+    Append(**cache, 128);
+    const float error = MaxRowErrorToHalves(**cache);
+    const KvCacheStats s = (*cache)->stats();
+    EXPECT_EQ(s.type, KvType::kF16);
+    EXPECT_GT(s.pool.writes, 0u);
+    EXPECT_GT(s.pool.counters.misses, 0u);
+    if (type == KvSpillType::kQ8_0) {
+      EXPECT_GT(error, 0.0f);
+      EXPECT_LT(error, 3.0f / 127);
+      EXPECT_TRUE(absl::StrContains(s.spill, "q8_0 in ")) << s.spill;
+      continue;
+    }
+    EXPECT_EQ(error, 0.0f) << KvSpillTypeName(type);
+    EXPECT_TRUE(absl::StrContains(s.spill, "f16 in ")) << s.spill;
+    // The pinned rows are the halves themselves.
+    auto view = (*cache)->PinLayer(1, 0, 128, 128);
+    ASSERT_TRUE(view.ok()) << view.status();
+    ASSERT_EQ(view->type(), KvType::kF16);
+    const auto want = Row(1, 77, true);
+    const uint16_t* got = static_cast<const uint16_t*>(view->v_row(77));
+    for (int64_t i = 0; i < kDim; ++i) EXPECT_EQ(got[i], Fp32ToFp16(want[i])) << i;
+    EXPECT_EQ(view->k_pages_f16()[77 / kBlockTokens] + (77 % kBlockTokens) * kDim,
+              static_cast<const uint16_t*>(view->k_row(77)));
+  }
+}
+
+// F16 blocks take half the bytes: with blocks that fill whole 4 KiB slots,
+// the cache's RAM and its minimum budget halve.
+TEST(KvCacheTest, F16CacheHalvesTheBytes) {
+  KvCacheOptions f32 = Options(0);
+  f32.block_tokens = 2 * kBlockTokens;  // 32 x 64 halves = 4096 bytes.
+  KvCacheOptions f16 = f32;
+  f16.type = KvType::kF16;
+  EXPECT_EQ(2 * KvCache::BytesFor(TwoLayers(), 256, f16), KvCache::BytesFor(TwoLayers(), 256, f32));
+  EXPECT_EQ(2 * KvCache::MinBytesFor(TwoLayers(), 256, f16),
+            KvCache::MinBytesFor(TwoLayers(), 256, f32));
+  EXPECT_EQ(KvCache::BytesFor(TwoLayers(), 256, f16), 16 * 4096);
+}
+
+TEST(KvCacheTest, KvTypeNamesParse) {
+  EXPECT_EQ(*ParseKvType("f16"), KvType::kF16);
+  EXPECT_EQ(*ParseKvType("f32"), KvType::kF32);
+  EXPECT_TRUE(absl::IsInvalidArgument(ParseKvType("bf16").status()));
+  EXPECT_EQ(KvTypeName(KvType::kF16), "f16");
+  EXPECT_EQ(EffectiveSpillType(KvType::kF16, KvSpillType::kF32), KvSpillType::kF16);
+  EXPECT_EQ(EffectiveSpillType(KvType::kF32, KvSpillType::kF32), KvSpillType::kF32);
+  EXPECT_EQ(EffectiveSpillType(KvType::kF16, KvSpillType::kQ8_0), KvSpillType::kQ8_0);
+}
+
 TEST(KvCacheTest, BudgetBelowOneLayerIsRefusedWithTheMinimum) {
   auto cache = KvCache::Create(TwoLayers(), 256, Options(15));  // A layer needs 16.
   EXPECT_TRUE(absl::IsResourceExhausted(cache.status()));

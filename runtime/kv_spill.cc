@@ -24,6 +24,20 @@ const cpu::QuantKernels& Kernels(DType type) { return *cpu::FindReferenceKernels
 
 }  // namespace
 
+absl::StatusOr<KvType> ParseKvType(absl::string_view name) {
+  if (name == "f32") return KvType::kF32;
+  if (name == "f16") return KvType::kF16;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown KV cache type '", name, "' (known: f32, f16)"));
+}
+
+absl::string_view KvTypeName(KvType type) { return type == KvType::kF16 ? "f16" : "f32"; }
+
+KvSpillType EffectiveSpillType(KvType cache, KvSpillType requested) {
+  if (cache == KvType::kF16 && requested == KvSpillType::kF32) return KvSpillType::kF16;
+  return requested;
+}
+
 absl::StatusOr<KvSpillType> ParseKvSpillType(absl::string_view name) {
   if (name == "f32") return KvSpillType::kF32;
   if (name == "f16") return KvSpillType::kF16;
@@ -99,34 +113,61 @@ void DecodeKvBlock(KvSpillType type, const uint8_t* src, int64_t n, float* dst) 
   }
 }
 
-uint64_t KvSpillStore::StagingBytes(KvSpillType type, int64_t block_floats) {
-  // One block for Store, a batch for LoadMany.
-  return type == KvSpillType::kF32
-             ? 0
-             : (1 + kBatchBlocks) * RoundUp(KvSpillBytes(type, block_floats), kAlignment);
+bool KvSpillStore::Raw(KvSpillType type, KvType cache) {
+  return cache == KvType::kF16 ? type != KvSpillType::kQ8_0 : type == KvSpillType::kF32;
+}
+
+uint64_t KvSpillStore::StagingBytes(KvSpillType type, int64_t block_values, KvType cache) {
+  type = EffectiveSpillType(cache, type);
+  if (Raw(type, cache)) return 0;
+  // One block for Store, a batch for LoadMany (and F32 values of an F16 block).
+  return (1 + kBatchBlocks) * RoundUp(KvSpillBytes(type, block_values), kAlignment) +
+         (cache == KvType::kF16 ? static_cast<uint64_t>(block_values) * 4 : 0);
 }
 
 absl::StatusOr<std::unique_ptr<KvSpillStore>> KvSpillStore::Create(std::unique_ptr<SpillFile> file,
                                                                    KvSpillType type,
-                                                                   int64_t block_floats) {
-  if (block_floats <= 0) return absl::InvalidArgumentError("empty KV blocks");
+                                                                   int64_t block_values,
+                                                                   KvType cache) {
+  if (block_values <= 0) return absl::InvalidArgumentError("empty KV blocks");
+  type = EffectiveSpillType(cache, type);
   const uint64_t slot_bytes =
-      RoundUp(KvSpillBytes(type, block_floats), std::max<uint64_t>(file->alignment(), 1));
+      RoundUp(KvSpillBytes(type, block_values), std::max<uint64_t>(file->alignment(), 1));
   AlignedBuffer staging;
-  if (type != KvSpillType::kF32) {
+  if (!Raw(type, cache)) {
     STRATA_ASSIGN_OR_RETURN(staging,
                             AlignedBuffer::Allocate(RoundUp(slot_bytes, kAlignment), kAlignment));
     std::memset(staging.data(), 0, staging.size());
   }
-  return std::unique_ptr<KvSpillStore>(
-      new KvSpillStore(std::move(file), type, block_floats, slot_bytes, std::move(staging)));
+  auto store = std::unique_ptr<KvSpillStore>(
+      new KvSpillStore(std::move(file), type, cache, block_values, slot_bytes, std::move(staging)));
+  if (cache == KvType::kF16 && !store->raw()) store->widened_.resize(block_values);
+  return store;
+}
+
+void KvSpillStore::Encode(const uint8_t* src, uint8_t* dst) {
+  const float* values = reinterpret_cast<const float*>(src);
+  if (cache_ == KvType::kF16) {
+    Kernels(DType::kF16).to_float(src, widened_.data(), block_values_);
+    values = widened_.data();
+  }
+  EncodeKvBlock(type_, values, block_values_, dst);
+}
+
+void KvSpillStore::Decode(const uint8_t* src, uint8_t* dst) {
+  if (cache_ == KvType::kF16) {
+    DecodeKvBlock(type_, src, block_values_, widened_.data());
+    Kernels(DType::kF16).from_float(widened_.data(), dst, block_values_);
+    return;
+  }
+  DecodeKvBlock(type_, src, block_values_, reinterpret_cast<float*>(dst));
 }
 
 absl::StatusOr<uint64_t> KvSpillStore::Store(offload::BlockKey key, const uint8_t* data,
                                              uint64_t bytes) {
-  const uint8_t* out = data;  // F32 goes straight from the pool's slot.
-  if (type_ != KvSpillType::kF32) {
-    EncodeKvBlock(type_, reinterpret_cast<const float*>(data), block_floats_, staging_.data());
+  const uint8_t* out = data;  // Stored as they are: straight from the pool's slot.
+  if (!raw()) {
+    Encode(data, staging_.data());
     out = staging_.data();
   }
   STRATA_RETURN_IF_ERROR(file_->Write(key * slot_bytes_, out, slot_bytes_));
@@ -134,18 +175,18 @@ absl::StatusOr<uint64_t> KvSpillStore::Store(offload::BlockKey key, const uint8_
 }
 
 absl::StatusOr<uint64_t> KvSpillStore::Load(offload::BlockKey key, uint8_t* data, uint64_t bytes) {
-  if (type_ == KvSpillType::kF32) {
+  if (raw()) {
     STRATA_RETURN_IF_ERROR(file_->Read(key * slot_bytes_, data, slot_bytes_));
     return slot_bytes_;
   }
   STRATA_RETURN_IF_ERROR(file_->Read(key * slot_bytes_, staging_.data(), slot_bytes_));
-  DecodeKvBlock(type_, staging_.data(), block_floats_, reinterpret_cast<float*>(data));
+  Decode(staging_.data(), data);
   return slot_bytes_;
 }
 
 absl::StatusOr<uint64_t> KvSpillStore::LoadMany(absl::Span<const offload::BlockKey> keys,
                                                 absl::Span<uint8_t* const> data, uint64_t bytes) {
-  const bool encoded = type_ != KvSpillType::kF32;
+  const bool encoded = !raw();
   const uint64_t staged = RoundUp(slot_bytes_, kAlignment);
   std::vector<SpillRead> reads;
   for (size_t first = 0; first < keys.size(); first += kBatchBlocks) {
@@ -160,10 +201,7 @@ absl::StatusOr<uint64_t> KvSpillStore::LoadMany(absl::Span<const offload::BlockK
     }
     STRATA_RETURN_IF_ERROR(file_->ReadMany(reads));
     if (encoded) {
-      for (size_t i = 0; i < count; ++i) {
-        DecodeKvBlock(type_, batch_.data() + i * staged, block_floats_,
-                      reinterpret_cast<float*>(data[first + i]));
-      }
+      for (size_t i = 0; i < count; ++i) Decode(batch_.data() + i * staged, data[first + i]);
     }
   }
   return keys.size() * slot_bytes_;

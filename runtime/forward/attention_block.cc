@@ -1,7 +1,6 @@
 // Self-attention block of the Llama-family decoders.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "cpu/attention.h"
 #include "cpu/norm.h"
@@ -80,9 +79,9 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
     Fail(kv.status());
     return;
   }
+  // Rounded to nearest-even in an F16 cache.
   for (int64_t t = 0; t < n; ++t) {
-    std::memcpy(kv->k_row(pos0_ + t), buf_.k.data() + t * k_dim, k_dim * sizeof(float));
-    std::memcpy(kv->v_row(pos0_ + t), buf_.v.data() + t * v_dim, v_dim * sizeof(float));
+    kv->StoreRow(pos0_ + t, buf_.k.data() + t * k_dim, buf_.v.data() + t * v_dim);
   }
 
   // Causal attention: token t sees positions [0, pos0 + t].
@@ -103,19 +102,18 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
   // cache is long enough for the work to outweigh three parallel regions.
   constexpr int64_t kSplitMinPositions = 1024;
   shape.kv_len = std::min(n_ctx, std::max(kKvPad, (pos0_ + n + kKvPad - 1) / kKvPad * kKvPad));
-  cpu::PagedKv pages;
-  pages.k_pages = kv->k_pages();
-  pages.v_pages = kv->v_pages();
-  pages.tokens_per_page = kv->block_tokens();
-  if (n == 1 && pos0_ + 1 >= kSplitMinPositions && n_head < 4 * pool_->n_threads()) {
-    cpu::AttendDecodeSplit(shape, buf_.q.data(), pages, n_head, group, pos0_ + 1, pool_,
-                           buf_.scores.data(), buf_.attn.data());
-  } else {
+  // The same for an F32 (PagedKv) and an F16 (PagedKvF16) cache.
+  auto run = [&](const auto& pages) {
+    if (n == 1 && pos0_ + 1 >= kSplitMinPositions && n_head < 4 * pool_->n_threads()) {
+      cpu::AttendDecodeSplit(shape, buf_.q.data(), pages, n_head, group, pos0_ + 1, pool_,
+                             buf_.scores.data(), buf_.attn.data());
+      return;
+    }
     const int64_t scratch_floats = cpu::AttentionScratchFloats(n_ctx, hd_v);
     auto attend = [&](int64_t task, int thread) {
       const int64_t t = task / n_head;
       const int h = static_cast<int>(task % n_head);
-      cpu::PagedKv head = pages;
+      auto head = pages;
       head.k_offset = static_cast<int64_t>(h / group) * hd_k;
       head.v_offset = static_cast<int64_t>(h / group) * hd_v;
       cpu::AttendOneHeadPaged(shape, buf_.q.data() + t * q_dim + h * hd_k, head, pos0_ + t + 1,
@@ -123,6 +121,19 @@ void ForwardPass::SelfAttention(int64_t il, const AttentionOptions& options) {
                               buf_.attn.data() + t * o_dim + h * hd_v);
     };
     pool_->ParallelFor(n * n_head, attend);
+  };
+  if (kv->type() == KvType::kF16) {
+    cpu::PagedKvF16 pages;
+    pages.k_pages = kv->k_pages_f16();
+    pages.v_pages = kv->v_pages_f16();
+    pages.tokens_per_page = kv->block_tokens();
+    run(pages);
+  } else {
+    cpu::PagedKv pages;
+    pages.k_pages = kv->k_pages();
+    pages.v_pages = kv->v_pages();
+    pages.tokens_per_page = kv->block_tokens();
+    run(pages);
   }
 
   Project(w.wo, w.bo, buf_.attn.data(), false, n, buf_.out.data(), &buf_.act, pool_);

@@ -210,7 +210,7 @@ TEST_F(ChatPtyTest, TwoTurnsStatsSaveLoadAndCtrlD) {
 
     chat.Type("/stats");
     ASSERT_TRUE(chat.Expect("predictor: gate, recall ")) << chat.screen();
-    for (const char* needle : {"context:", "dense", "expert", "kv ", "KV cache:", "hit%"}) {
+    for (const char* needle : {"context:", "dense", "expert", "kv ", "KV cache (f32):", "hit%"}) {
       EXPECT_TRUE(absl::StrContains(chat.screen(), needle)) << needle << "\n" << chat.screen();
     }
     ASSERT_TRUE(chat.Expect("> ")) << chat.screen();
@@ -310,7 +310,7 @@ TEST_F(ChatPtyTest, PipedInputChats) {
       {"STRATA_CACHE_DIR=" + cache_});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "[turn 2: ")) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.out, "KV cache:")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "KV cache (f32):")) << r.out;
 }
 
 }  // namespace

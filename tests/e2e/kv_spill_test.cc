@@ -3,7 +3,9 @@
 // bit-identical logits with F32 spill, identical greedy tokens with F16 —
 // while Q8_0 spill's logit deviation is measured and reported. A full disk
 // in the middle of decoding stops that step with a clear error and the
-// session continues from where it was.
+// session continues from where it was. With an F16 cache (--kv-type f16),
+// F16 spill stores the rows as they are: tokens and logits are identical to
+// the unspilled F16 run.
 //
 // The numbers go to build/test_scratch/kv_spill.md (model, spill type, KV
 // blocks in RAM / needed, blocks spilled and read back, tokens equal,
@@ -53,8 +55,10 @@ int32_t Argmax(absl::Span<const float> logits) {
   return best;
 }
 
-ContextOptions Context(uint64_t kv_budget_blocks, uint64_t slot_bytes, KvSpillType type) {
+ContextOptions Context(uint64_t kv_budget_blocks, uint64_t slot_bytes, KvSpillType type,
+                       KvType kv_type = KvType::kF32) {
   ContextOptions c;
+  c.kv.type = kv_type;
   c.n_ctx = kContext;
   c.n_batch = 128;  // Several prefill batches: blocks spill during prefill too.
   c.n_threads = 2;
@@ -140,8 +144,9 @@ std::vector<int32_t> LongPrompt(const Model& model) {
   return prompt;
 }
 
-uint64_t SlotBytes(const HParams& hp) {
-  return (kBlockTokens * (hp.kv_dim_k(0) + hp.kv_dim_v(0)) * 4 + 4095) / 4096 * 4096;
+uint64_t SlotBytes(const HParams& hp, KvType type = KvType::kF32) {
+  return (kBlockTokens * (hp.kv_dim_k(0) + hp.kv_dim_v(0)) * KvTypeBytes(type) + 4095) / 4096 *
+         4096;
 }
 
 // Spills with every type against the unspilled run of `path`.
@@ -200,6 +205,49 @@ void CheckSpillMatches(const std::string& name, const std::string& path,
   }
 }
 
+// An F16 cache spilled with every type against its unspilled run: F16 (and
+// F32, which stores F16 for an F16 cache) must be exact — tokens and logits
+// identical; Q8_0's deviation is reported.
+void CheckF16CacheSpillIsExact(const std::string& name, const std::string& path) {
+  auto model = Model::Load(path);
+  ASSERT_TRUE(model.ok()) << model.status();
+  const HParams& hp = (*model)->hparams();
+  const std::vector<int32_t> prompt = LongPrompt(**model);
+  const uint64_t slot = SlotBytes(hp, KvType::kF16);
+  auto reference = Greedy(**model, prompt, Context(0, slot, KvSpillType::kF16, KvType::kF16));
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  EXPECT_EQ(reference->kv.pool.writes, 0u);
+  EXPECT_EQ(reference->kv.type, KvType::kF16);
+  const int64_t pages = (kPromptTokens + kDecodeSteps + kBlockTokens - 1) / kBlockTokens;
+  const uint64_t used_blocks = pages * hp.n_layer;
+  const uint64_t budget_blocks = kContext / kBlockTokens + pages / 4;
+  ASSERT_LT(budget_blocks, used_blocks);
+  for (KvSpillType type : {KvSpillType::kF16, KvSpillType::kF32, KvSpillType::kQ8_0}) {
+    const ContextOptions options = Context(budget_blocks, slot, type, KvType::kF16);
+    auto spilled = Greedy(**model, prompt, options);
+    ASSERT_TRUE(spilled.ok()) << spilled.status();
+    auto forced = Greedy(**model, prompt, options, &reference->tokens);
+    ASSERT_TRUE(forced.ok()) << forced.status();
+    const offload::KvPoolStats& pool = spilled->kv.pool;
+    EXPECT_GT(pool.writes, 0u) << KvSpillTypeName(type);
+    EXPECT_GT(pool.counters.misses, 0u) << KvSpillTypeName(type);
+    EXPECT_LE(pool.peak_resident_blocks, budget_blocks);
+    const float delta = MaxLogitDelta(*reference, *forced);
+    const int equal = CommonPrefix(reference->tokens, spilled->tokens);
+    const KvSpillType stored = EffectiveSpillType(KvType::kF16, type);
+    EXPECT_TRUE(absl::StartsWith(spilled->kv.spill, KvSpillTypeName(stored))) << spilled->kv.spill;
+    Report(absl::StrFormat("| %s, f16 cache | %s%s | %d / %d | %d | %d | %d/%d | %.3g |", name,
+                           KvSpillTypeName(type), type == stored ? "" : " (stores f16)",
+                           budget_blocks, used_blocks, pool.writes, pool.counters.misses, equal,
+                           kDecodeSteps, delta));
+    if (stored == KvSpillType::kF16) {
+      EXPECT_EQ(spilled->tokens, reference->tokens) << name << " " << KvSpillTypeName(type);
+      EXPECT_EQ(MaxLogitDelta(*reference, *spilled), 0.0f) << name << " " << KvSpillTypeName(type);
+      EXPECT_EQ(delta, 0.0f) << name;
+    }
+  }
+}
+
 class KvSpillTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -223,11 +271,23 @@ TEST_F(KvSpillTest, SyntheticModelSpillMatchesUnspilled) {
   CheckSpillMatches("tiny (f32)", *tiny_f32_, /*f16_tokens_identical=*/true);
 }
 
+TEST_F(KvSpillTest, SyntheticModelF16CacheSpillIsExact) {
+  CheckF16CacheSpillIsExact("tiny (q8_0)", *tiny_);
+  CheckF16CacheSpillIsExact("tiny (f32)", *tiny_f32_);
+}
+
 TEST_F(KvSpillTest, FixtureModelSpillMatchesUnspilled) {
   const std::string dir = ::strata::testing::FixturesDir() + "/models/";
   STRATA_REQUIRE_PATH(dir + "qwen3moe-Q8_0.gguf");
   CheckSpillMatches("qwen3moe-Q8_0", dir + "qwen3moe-Q8_0.gguf");
   CheckSpillMatches("qwen3moe-f32", dir + "qwen3moe-f32.gguf", /*f16_tokens_identical=*/true);
+}
+
+TEST_F(KvSpillTest, FixtureModelF16CacheSpillIsExact) {
+  const std::string dir = ::strata::testing::FixturesDir() + "/models/";
+  STRATA_REQUIRE_PATH(dir + "qwen3moe-Q8_0.gguf");
+  CheckF16CacheSpillIsExact("qwen3moe-Q8_0", dir + "qwen3moe-Q8_0.gguf");
+  CheckF16CacheSpillIsExact("qwen3moe-f32", dir + "qwen3moe-f32.gguf");
 }
 
 // A full disk during decoding fails that step with ResourceExhausted naming
@@ -300,6 +360,38 @@ TEST_F(KvSpillTest, KvBudgetReplacesTheFullContextReservation) {
       **model, Context(kContext / kBlockTokens - 1, slot, KvSpillType::kF32), UINT64_MAX / 2, 1);
   EXPECT_TRUE(absl::IsResourceExhausted(too_small.status())) << too_small.status();
   EXPECT_TRUE(absl::StrContains(too_small.status().message(), "--kv-budget"));
+}
+
+// An F16 cache halves the KV bytes the RAM plan reserves, with a budget or
+// without, and the minimum budget (its blocks are half the size; blocks of
+// 256 positions fill whole 4 KiB slots in either type).
+TEST_F(KvSpillTest, F16CacheHalvesThePlannedKvBytes) {
+  auto model = Model::Open(*tiny_);
+  ASSERT_TRUE(model.ok());
+  const HParams& hp = (*model)->hparams();
+  constexpr int64_t kBigBlock = 256;
+  const int64_t block_values = kBigBlock * (hp.kv_dim_k(0) + hp.kv_dim_v(0));
+  ASSERT_EQ(block_values * 2 % 4096, 0);
+  auto options = [&](uint64_t blocks, KvType type) {
+    ContextOptions c = Context(0, 0, KvSpillType::kF16, type);
+    c.kv.block_tokens = kBigBlock;
+    c.kv.ram_budget_bytes = blocks * block_values * KvTypeBytes(type);
+    return c;
+  };
+  for (uint64_t blocks : {uint64_t{0}, uint64_t{kContext / kBigBlock + 3}}) {
+    auto f32 = PlanMemory(**model, options(blocks, KvType::kF32), UINT64_MAX / 2, 1);
+    auto f16 = PlanMemory(**model, options(blocks, KvType::kF16), UINT64_MAX / 2, 1);
+    ASSERT_TRUE(f32.ok()) << f32.status();
+    ASSERT_TRUE(f16.ok()) << f16.status();
+    // F16 blocks of an F16 cache spill as they are: no staging buffers.
+    EXPECT_EQ(KvSpillStore::StagingBytes(KvSpillType::kF16, block_values, KvType::kF16), 0u);
+    // An F32 cache spilling F16 has staging; compare the pools alone.
+    const uint64_t staging =
+        blocks == 0 ? 0 : KvSpillStore::StagingBytes(KvSpillType::kF16, block_values);
+    EXPECT_EQ(2 * f16->kv_bytes, f32->kv_bytes - staging) << blocks;
+  }
+  EXPECT_EQ(2 * KvCache::MinBytesFor(hp, kContext, options(1, KvType::kF16).kv),
+            KvCache::MinBytesFor(hp, kContext, options(1, KvType::kF32).kv));
 }
 
 TEST_F(KvSpillTest, KvBudgetBelowOneLayerIsRefused) {

@@ -11,6 +11,10 @@
 //   u32 token count, i32 tokens, u32 n_past (tokens in the cache; a pending
 //     one may follow)
 //   per layer, per position below n_past: k_dim then v_dim F32 values
+//     (whatever the cache type: an F16 cache's rows widen exactly, so saving
+//     and loading with --kv-type f16 is lossless; a file saved from an F32
+//     cache loads into an F16 one rounded to nearest-even, as if computed
+//     there; one saved from an F16 cache loads into an F32 one exactly)
 //   u64 checksum (FNV-1a 64) of every byte before it
 // where a string is a u32 length and its bytes.
 //

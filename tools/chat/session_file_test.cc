@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -73,6 +74,44 @@ TEST_F(ChatModelTest, SaveAndLoadContinueWithTheSameReply) {
   EXPECT_EQ(continued->reply, original->reply);
   EXPECT_EQ(continued->reused_tokens, saved_past);
   EXPECT_EQ(continued->prompt_tokens, again->prompt_tokens);
+}
+
+// An F16 cache saves its rows widened to F32 (the file format does not
+// change) and loads them back exactly: the reloaded session's reply is the
+// F16 original's. A file from an F16 cache also loads into an F32 cache
+// (exactly widened values), which then continues from them.
+TEST_F(ChatModelTest, AnF16CacheSavesAndLoadsLosslessly) {
+  ContextOptions options = Context();
+  options.kv.type = KvType::kF16;
+  auto ctx = NewContext(options);
+  ASSERT_EQ(ctx->kv().type(), KvType::kF16);
+  auto session = NewSession(ctx.get());
+  ASSERT_TRUE(session->Turn("Hello", [](absl::string_view) {}).ok());
+  const std::string path = Scratch("f16.chat");
+  ASSERT_TRUE(session->Save(path).ok());
+  const int64_t saved_past = ctx->n_past();
+  std::vector<float> k_saved(ctx->kv().k_dim(0)), v_saved(ctx->kv().v_dim(0));
+  ASSERT_TRUE(ctx->kv().ReadRows(0, saved_past - 1, 1, k_saved.data(), v_saved.data()).ok());
+  auto original = session->Turn("What next?", [](absl::string_view) {});
+  ASSERT_TRUE(original.ok());
+
+  auto fresh_ctx = NewContext(options);
+  auto fresh = NewSession(fresh_ctx.get());
+  ASSERT_TRUE(fresh->Load(path).ok());
+  std::vector<float> k(k_saved.size()), v(v_saved.size());
+  ASSERT_TRUE(fresh_ctx->kv().ReadRows(0, saved_past - 1, 1, k.data(), v.data()).ok());
+  EXPECT_EQ(std::memcmp(k.data(), k_saved.data(), k.size() * sizeof(float)), 0);
+  EXPECT_EQ(std::memcmp(v.data(), v_saved.data(), v.size() * sizeof(float)), 0);
+  auto continued = fresh->Turn("What next?", [](absl::string_view) {});
+  ASSERT_TRUE(continued.ok());
+  EXPECT_EQ(continued->reply, original->reply);
+  EXPECT_EQ(continued->reused_tokens, saved_past);
+
+  auto f32_ctx = NewContext();
+  auto f32 = NewSession(f32_ctx.get());
+  ASSERT_TRUE(f32->Load(path).ok());
+  ASSERT_TRUE(f32_ctx->kv().ReadRows(0, saved_past - 1, 1, k.data(), v.data()).ok());
+  EXPECT_EQ(std::memcmp(k.data(), k_saved.data(), k.size() * sizeof(float)), 0);
 }
 
 // Seeded sampling: /load resumes the random generator where /save left it,

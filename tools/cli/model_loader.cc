@@ -18,8 +18,12 @@ void RegisterTieringFlags(FlagParser& p, TieringFlags* f) {
   p.Size({"--kv-budget"}, "SIZE", &f->kv_budget,
          "RAM for the KV cache inside the RAM budget; the rest spills to disk "
          "(default: the whole context)");
+  p.String({"--kv-type"}, "TYPE", &f->kv_type,
+           "element type of the KV cache: f32 (llama.cpp-exact with our fixtures) or f16 "
+           "(half the memory, llama.cpp's default) (default f32)");
   p.String({"--kv-spill-type"}, "TYPE", &f->kv_spill_type,
-           "how spilled KV blocks are stored: f32 (exact), f16, q8_0 (default f32)");
+           "how spilled KV blocks are stored: f32 (exact), f16 (exact with --kv-type f16), "
+           "q8_0 (default f32; with --kv-type f16, f32 stores f16)");
   p.String({"--kv-spill-dir"}, "DIR", &f->kv_spill_dir,
            "directory of the (unnamed) KV spill file (default: the cache folder)");
   p.Int({"--kv-block-tokens"}, "N", &f->kv_block_tokens, "positions per KV block (default 32)");
@@ -41,10 +45,15 @@ absl::Status ApplyKvFlags(const TieringFlags& tiering, ContextOptions* context) 
     return absl::InvalidArgumentError(
         absl::StrCat("--kv-block-tokens must be in [1, 65536], got ", tiering.kv_block_tokens));
   }
+  absl::StatusOr<KvType> kv_type = ParseKvType(tiering.kv_type);
+  if (!kv_type.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--kv-type: ", kv_type.status().message()));
+  }
   absl::StatusOr<KvSpillType> type = ParseKvSpillType(tiering.kv_spill_type);
   if (!type.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--kv-spill-type: ", type.status().message()));
   }
+  context->kv.type = *kv_type;
   context->kv.block_tokens = tiering.kv_block_tokens;
   context->kv.ram_budget_bytes = static_cast<uint64_t>(tiering.kv_budget);
   context->kv.spill_type = *type;

@@ -20,7 +20,8 @@ namespace strata::cli {
 struct TieringFlags {
   int64_t ram_budget = -1;  // Bytes; -1: DefaultRamBudget().
   std::string cache_policy = "lru";
-  int64_t kv_budget = 0;  // Bytes of RAM for the KV cache; 0: the whole context.
+  int64_t kv_budget = 0;        // Bytes of RAM for the KV cache; 0: the whole context.
+  std::string kv_type = "f32";  // --kv-type: the cache's element type.
   std::string kv_spill_type = "f32";
   std::string kv_spill_dir;  // "": CacheDir().
   int64_t kv_block_tokens = 32;
@@ -30,7 +31,7 @@ struct TieringFlags {
   int64_t prefetch_margin = 2;
 };
 
-// --ram-budget, --cache-policy, --kv-budget, --kv-spill-type, --kv-spill-dir,
+// --ram-budget, --cache-policy, --kv-budget, --kv-type, --kv-spill-type, --kv-spill-dir,
 // --kv-block-tokens, --predictor, --popularity-profile, --prefetch-lookahead
 // and --prefetch-margin.
 void RegisterTieringFlags(FlagParser& parser, TieringFlags* flags);

@@ -53,10 +53,10 @@ DecodeCounters Decode(const StatsSnapshot& s) {
 std::string FormatKvLine(const KvCacheStats& kv) {
   const offload::KvPoolStats& pool = kv.pool;
   // KV budgets of small models are KiB-sized: FormatBytes picks the unit.
-  std::string out =
-      absl::StrFormat("KV cache:  %d positions in %d blocks of %d; RAM %u of %u blocks (%s budget)",
-                      kv.n_used, kv.pages_used, kv.block_tokens, pool.resident_blocks,
-                      pool.capacity_blocks, FormatBytes(static_cast<int64_t>(kv.budget_bytes)));
+  std::string out = absl::StrFormat(
+      "KV cache (%s): %d positions in %d blocks of %d; RAM %u of %u blocks (%s budget)",
+      KvTypeName(kv.type), kv.n_used, kv.pages_used, kv.block_tokens, pool.resident_blocks,
+      pool.capacity_blocks, FormatBytes(static_cast<int64_t>(kv.budget_bytes)));
   if (kv.spill.empty()) {
     absl::StrAppend(&out, ", no spill (the budget holds the whole context)");
   } else {
@@ -147,6 +147,7 @@ nlohmann::json StatsJson(const StatsSnapshot& s) {
   if (s.kv.has_value()) {
     const KvCacheStats& kv = *s.kv;
     j["kv"] = ClassJson(kv.pool.counters);
+    j["kv"]["type"] = std::string(KvTypeName(kv.type));
     j["kv"]["positions"] = kv.n_used;
     j["kv"]["block_tokens"] = kv.block_tokens;
     j["kv"]["block_bytes"] = kv.pool.block_bytes;
