@@ -44,6 +44,26 @@ void Scores(const AttentionShape& shape, const void* q, const PagedKvOf<T>& kv, 
   for (j = std::max(j0, n_kv); j < j1; ++j) p[j] = -std::numeric_limits<float>::infinity();
 }
 
+// Reduces acc [kSlots][w] into acc[0..w) in ggml's order: the four 16-lane
+// vectors added as (0 + 2) + (1 + 3), then the lanes halved down.
+STRATA_MULTIVERSION
+void ReduceSlots(float* __restrict acc, int w) {
+  for (int l = 0; l < kLanes; ++l) {
+    float* __restrict a0 = acc + l * w;
+    const float* __restrict a1 = acc + (kLanes + l) * w;
+    const float* __restrict a2 = acc + (2 * kLanes + l) * w;
+    const float* __restrict a3 = acc + (3 * kLanes + l) * w;
+    for (int d = 0; d < w; ++d) a0[d] = (a0[d] + a2[d]) + (a1[d] + a3[d]);
+  }
+  for (int width = kLanes / 2; width > 0; width /= 2) {
+    for (int l = 0; l < width; ++l) {
+      float* __restrict lo = acc + l * w;
+      const float* __restrict hi = acc + (l + width) * w;
+      for (int d = 0; d < w; ++d) lo[d] += hi[d];
+    }
+  }
+}
+
 // out[d - d0] = VecDotF32(len, V[., d], p) for d in [d0, d1), every d at
 // once: the masked positions are rows of zeros, as in llama.cpp's view, and
 // take part in the same order. `scratch`: (kSlots + 1) * (d1 - d0) floats.
@@ -75,21 +95,7 @@ void WeightedValues(const AttentionShape& shape, const PagedKv& kv, int64_t n_kv
   }
   for (; j < len; ++j) add_row(j, zeros);
 
-  // The four vectors added as (0 + 2) + (1 + 3), then the lanes halved down.
-  for (int l = 0; l < kLanes; ++l) {
-    float* __restrict a0 = acc + l * w;
-    const float* __restrict a1 = acc + (kLanes + l) * w;
-    const float* __restrict a2 = acc + (2 * kLanes + l) * w;
-    const float* __restrict a3 = acc + (3 * kLanes + l) * w;
-    for (int d = 0; d < w; ++d) a0[d] = (a0[d] + a2[d]) + (a1[d] + a3[d]);
-  }
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) {
-      float* __restrict lo = acc + l * w;
-      const float* __restrict hi = acc + (l + width) * w;
-      for (int d = 0; d < w; ++d) lo[d] += hi[d];
-    }
-  }
+  ReduceSlots(acc, w);
   for (int d = 0; d < w; ++d) out[d] = acc[d];
   for (int64_t t = n_main; t < len; ++t) {
     const float* __restrict row = tail_rows[t - n_main];
@@ -134,21 +140,7 @@ void WeightedValuesF16(const AttentionShape& shape, const PagedKvF16& kv, int64_
   }
   for (; j < len; ++j) add_row(j, nullptr);
 
-  // The four vectors added as (0 + 2) + (1 + 3), then the lanes halved down.
-  for (int l = 0; l < kLanes; ++l) {
-    float* __restrict a0 = acc + l * w;
-    const float* __restrict a1 = acc + (kLanes + l) * w;
-    const float* __restrict a2 = acc + (2 * kLanes + l) * w;
-    const float* __restrict a3 = acc + (3 * kLanes + l) * w;
-    for (int d = 0; d < w; ++d) a0[d] = (a0[d] + a2[d]) + (a1[d] + a3[d]);
-  }
-  for (int width = kLanes / 2; width > 0; width /= 2) {
-    for (int l = 0; l < width; ++l) {
-      float* __restrict lo = acc + l * w;
-      const float* __restrict hi = acc + (l + width) * w;
-      for (int d = 0; d < w; ++d) lo[d] += hi[d];
-    }
-  }
+  ReduceSlots(acc, w);
   // ggml_vec_dot_f16 adds the tail's float products to the sum in double.
   for (int d = 0; d < w; ++d) {
     double sum = acc[d];
