@@ -153,6 +153,23 @@ void WeightedValuesF16(const AttentionShape& shape, const PagedKvF16& kv, int64_
   }
 }
 
+// A query rounded to F16, as ggml converts it to an F16 cache's
+// vec_dot_type: on the stack for every head size models use.
+class HalfQuery {
+ public:
+  HalfQuery(const float* q, int n) : heap_(n > kStackDims ? n : 0) {
+    uint16_t* h = data();
+    for (int i = 0; i < n; ++i) h[i] = Fp32ToFp16(q[i]);
+  }
+  uint16_t* data() { return heap_.empty() ? stack_ : heap_.data(); }
+  const uint16_t* data() const { return heap_.empty() ? stack_ : heap_.data(); }
+
+ private:
+  static constexpr int kStackDims = 512;
+  uint16_t stack_[kStackDims];
+  std::vector<uint16_t> heap_;
+};
+
 // p[j] = p[j] rounded to F16 (ggml converts the probabilities to the F16
 // cache's vec_dot_type before the second product).
 void RoundToHalf(float* p, int64_t n) {
@@ -181,25 +198,22 @@ void DecodeSplit(const AttentionShape& shape, const float* q, const PagedKvOf<T>
     head.v_offset += static_cast<int64_t>(h / group) * hd_v;
     return head;
   };
-  // An F16 cache's scores dot q rounded to F16: every head's, once.
-  std::vector<uint16_t> q16;
-  if constexpr (kF16) {
-    q16.resize(static_cast<size_t>(n_head) * shape.head_dim_k);
-    for (size_t i = 0; i < q16.size(); ++i) q16[i] = Fp32ToFp16(q[i]);
-  }
-  auto head_q = [&](int h) -> const void* {
-    const int64_t offset = static_cast<int64_t>(h) * shape.head_dim_k;
-    if constexpr (kF16) return q16.data() + offset;
-    return q + offset;
-  };
   float* scores = scratch;  // [n_head][len]
   float* sums = scratch + n_head * len;
   const int64_t position_tasks = (len + kPositionsPerTask - 1) / kPositionsPerTask;
   pool->ParallelFor(n_head * position_tasks, [&](int64_t task, int) {
     const int h = static_cast<int>(task / position_tasks);
     const int64_t j0 = task % position_tasks * kPositionsPerTask;
-    Scores(shape, head_q(h), head_kv(h), n_kv, j0, std::min(len, j0 + kPositionsPerTask),
-           scores + h * len);
+    const float* q_h = q + static_cast<int64_t>(h) * shape.head_dim_k;
+    const int64_t j1 = std::min(len, j0 + kPositionsPerTask);
+    if constexpr (kF16) {
+      // Rounding a head's q per task costs head_dim conversions against
+      // 512 dot products, and needs no shared buffer.
+      const HalfQuery q16(q_h, shape.head_dim_k);
+      Scores(shape, q16.data(), head_kv(h), n_kv, j0, j1, scores + h * len);
+    } else {
+      Scores(shape, q_h, head_kv(h), n_kv, j0, j1, scores + h * len);
+    }
   });
   // The softmax's sums run in order over a whole row: one head per task.
   pool->ParallelFor(n_head, [&](int64_t h, int) {
@@ -234,16 +248,8 @@ void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const Paged
 void AttendOneHeadPaged(const AttentionShape& shape, const float* q, const PagedKvF16& kv,
                         int64_t n_kv, float* scratch, float* out) {
   const int64_t len = std::max(n_kv, shape.kv_len);
-  constexpr int kStackDims = 512;
-  uint16_t q16_stack[kStackDims];
-  std::vector<uint16_t> q16_heap;
-  uint16_t* q16 = q16_stack;
-  if (shape.head_dim_k > kStackDims) {
-    q16_heap.resize(shape.head_dim_k);
-    q16 = q16_heap.data();
-  }
-  for (int i = 0; i < shape.head_dim_k; ++i) q16[i] = Fp32ToFp16(q[i]);
-  Scores(shape, q16, kv, n_kv, 0, len, scratch);
+  const HalfQuery q16(q, shape.head_dim_k);
+  Scores(shape, q16.data(), kv, n_kv, 0, len, scratch);
   Softmax(scratch, len, shape.scale);
   RoundToHalf(scratch, len);
   WeightedValuesF16(shape, kv, n_kv, len, scratch, 0, shape.head_dim_v, scratch + len, out);
