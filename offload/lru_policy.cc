@@ -2,30 +2,15 @@
 
 namespace strata::offload {
 
-void LruPolicy::OnInsert(BlockKey key, int64_t bytes, bool prefetched) {
-  auto [it, inserted] = index_.try_emplace(key);
-  if (!inserted) {  // Already resident: treat as a use.
-    order_.splice(order_.end(), order_, it->second);
-    return;
-  }
-  it->second = order_.insert(order_.end(), key);
-}
+// A prefetched block counts as just used.
+void LruPolicy::OnInsert(BlockKey key, int64_t bytes, bool prefetched) { order_.Touch(key); }
 
-void LruPolicy::OnAccess(BlockKey key) {
-  auto it = index_.find(key);
-  if (it == index_.end()) return;
-  order_.splice(order_.end(), order_, it->second);
-}
+void LruPolicy::OnAccess(BlockKey key) { order_.TouchIfPresent(key); }
 
-void LruPolicy::OnRemove(BlockKey key) {
-  auto it = index_.find(key);
-  if (it == index_.end()) return;
-  order_.erase(it->second);
-  index_.erase(it);
-}
+void LruPolicy::OnRemove(BlockKey key) { order_.Remove(key); }
 
 std::optional<BlockKey> LruPolicy::PickVictim(absl::FunctionRef<bool(BlockKey)> evictable) {
-  for (BlockKey key : order_) {
+  for (BlockKey key : order_.oldest_first()) {
     if (evictable(key)) return key;
   }
   return std::nullopt;

@@ -8,10 +8,8 @@
 #ifndef STRATA_OFFLOAD_LRU_POLICY_H_
 #define STRATA_OFFLOAD_LRU_POLICY_H_
 
-#include <list>
-
-#include "absl/container/flat_hash_map.h"
 #include "offload/eviction_policy.h"
+#include "offload/recency_order.h"
 
 namespace strata::offload {
 
@@ -26,8 +24,7 @@ class LruPolicy final : public EvictionPolicy {
   size_t size() const { return order_.size(); }
 
  private:
-  std::list<BlockKey> order_;  // Front: least recently used.
-  absl::flat_hash_map<BlockKey, std::list<BlockKey>::iterator> index_;
+  RecencyOrder order_;
 };
 
 }  // namespace strata::offload
